@@ -1,0 +1,38 @@
+// Reading bundle and envelope files with errors that name the file and what is wrong with it.
+import { readFile } from "node:fs/promises";
+import { issueDetails } from "../../schema/issues.ts";
+import { ENVELOPE_SCHEMA_V1, Envelope } from "../../schema/signing.ts";
+import { CliError, EXIT_USAGE } from "../errors.ts";
+
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+export async function readJsonFile(path: string): Promise<unknown> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new CliError(`cannot read ${path}: ${why}`, EXIT_USAGE);
+  }
+  if (buffer.byteLength > MAX_FILE_BYTES) throw new CliError(`${path} is larger than 16 MB; not a result bundle`);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buffer));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? error.message : "it is not UTF-8 text";
+    throw new CliError(`${path} is not valid JSON: ${why}`);
+  }
+}
+
+export function isEnvelopeLike(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { schema?: unknown }).schema === ENVELOPE_SCHEMA_V1;
+}
+
+export function parseEnvelope(value: unknown, source: string): Envelope {
+  const parsed = Envelope.safeParse(value);
+  if (!parsed.success) {
+    const lines = issueDetails(parsed.error).map((d) => `  ${d.path}: ${d.message}`);
+    throw new CliError(`${source} is not a signed edgebench envelope:\n${lines.join("\n")}`);
+  }
+  return value as Envelope;
+}

@@ -1,0 +1,52 @@
+// Commands load lazily: `edgebench verify` never pays for what `edgebench run` imports.
+import { defineCommand, runCommand, showUsage } from "citty";
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./errors.ts";
+
+const VERSION = "0.1.0";
+
+const commands = {
+  keygen: () => import("./commands/keygen.ts").then((m) => m.default),
+  sign: () => import("./commands/sign.ts").then((m) => m.default),
+  submit: () => import("./commands/submit.ts").then((m) => m.default),
+  verify: () => import("./commands/verify.ts").then((m) => m.default),
+};
+
+export const main = defineCommand({
+  meta: { name: "edgebench", version: VERSION, description: "Measure, sign and submit on-device LLM benchmarks" },
+  subCommands: commands,
+});
+
+async function cli(rawArgs: string[]): Promise<number> {
+  if (rawArgs.length === 0 || rawArgs[0] === "--help" || rawArgs[0] === "-h") {
+    await showUsage(main);
+    return rawArgs.length === 0 ? EXIT_USAGE : 0;
+  }
+  if (rawArgs[0] === "--version") {
+    console.log(VERSION);
+    return 0;
+  }
+  try {
+    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+      const name = rawArgs[0] ?? "";
+      if (name in commands) {
+        await showUsage(await commands[name as keyof typeof commands](), main);
+        return 0;
+      }
+    }
+    await runCommand(main, { rawArgs });
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`edgebench: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof Error && error.name === "CLIError") {
+      console.error(`edgebench: ${error.message}; see edgebench --help`);
+      return EXIT_USAGE;
+    }
+    console.error("edgebench: unexpected error", error);
+    return EXIT_FAILURE;
+  }
+}
+
+process.exitCode = await cli(process.argv.slice(2));

@@ -1,0 +1,106 @@
+// The registry's HTTP answers. The Worker builds them, the CLI and the site parse them with these
+// same schemas, so a change on one side fails the other's typecheck and tests.
+import * as z from "zod";
+import { Envelope } from "./signing.ts";
+import { RunSummary } from "./summary.ts";
+
+/** Every non-2xx answer has this shape, with one code from a closed list. */
+export const ERROR_STATUS = {
+  malformed_json: 400,
+  invalid_envelope: 400,
+  invalid_bundle: 400,
+  invalid_query: 400,
+  bad_signature: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ErrorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+export const IssueDetail = z.strictObject({
+  path: z.string(),
+  message: z.string(),
+});
+export type IssueDetail = z.infer<typeof IssueDetail>;
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCode,
+    message: z.string(),
+    details: z.array(IssueDetail).optional(),
+    requestId: z.string(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const RunRow = RunSummary.extend({
+  id: z.string(),
+  url: z.string(),
+  deviceId: z.string(),
+  receivedAt: z.string(),
+  /** Runs that failed quality gates are listed after the ranked ones, with their reason. */
+  rankedApart: z.boolean(),
+});
+export type RunRow = z.infer<typeof RunRow>;
+
+export const SubmitResponse = z.strictObject({
+  id: z.string(),
+  url: z.string(),
+  deviceId: z.string(),
+  created: z.boolean(),
+});
+export type SubmitResponse = z.infer<typeof SubmitResponse>;
+
+export const RunDetail = z.strictObject({
+  run: RunRow,
+  /** The verified envelope exactly as stored (canonical JSON), so anyone can re-verify it. */
+  envelope: Envelope,
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    items: z.array(item),
+    nextCursor: z.string().nullable(),
+  });
+
+export const RunPage = Page(RunRow);
+export type RunPage = z.infer<typeof RunPage>;
+
+export const Leaderboard = z.strictObject({
+  hardware: z.string().nullable(),
+  model: z.string().nullable(),
+  metric: z.literal("decode_tps"),
+  items: z.array(RunRow),
+  nextCursor: z.string().nullable(),
+});
+export type Leaderboard = z.infer<typeof Leaderboard>;
+
+export const HardwareEntry = z.strictObject({
+  slug: z.string(),
+  name: z.string(),
+  runs: z.number(),
+  models: z.number(),
+  bestDecodeTps: z.number().nullable(),
+});
+export type HardwareEntry = z.infer<typeof HardwareEntry>;
+
+export const ModelEntry = z.strictObject({
+  slug: z.string(),
+  name: z.string(),
+  family: z.string().nullable(),
+  parameters: z.number().nullable(),
+  runs: z.number(),
+  hardware: z.number(),
+});
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const HardwareList = z.strictObject({ items: z.array(HardwareEntry) });
+export const ModelList = z.strictObject({ items: z.array(ModelEntry) });
+
+export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:8787";
+export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_PAGE_SIZE = 100;

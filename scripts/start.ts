@@ -1,0 +1,62 @@
+// `npm start`: the whole registry on this machine, with the seed runs, at http://127.0.0.1:8787
+// (or PORT). Safe to run again: migrations and seeding only do what is not done yet.
+import { join, resolve } from "node:path";
+import {
+  applyMigrations,
+  buildSite,
+  isEmpty,
+  ROOT,
+  type RunningWorker,
+  startWorker,
+  submitSeeds,
+  waitForBuiltPage,
+} from "./local-registry.ts";
+
+const port = Number(process.env.PORT || 8787);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+  process.exit(2);
+}
+// Where the local database and demo key live, and where the site is built: overridable so tests can
+// run a second registry beside a developer's own.
+const stateDir = resolve(process.env.EDGEBENCH_STATE_DIR || join(ROOT, ".wrangler"));
+const persistTo = join(stateDir, "state");
+const demoKeyDir = join(stateDir, "demo-key");
+const assetsDir = resolve(process.env.EDGEBENCH_SITE_OUT || join(ROOT, "site", "dist"));
+
+let worker: RunningWorker | undefined;
+const shutdown = async () => {
+  await worker?.stop();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+
+try {
+  console.log("edgebench: applying D1 migrations to the local database…");
+  await applyMigrations(persistTo);
+  console.log("edgebench: starting the Worker (wrangler dev, local D1)…");
+  worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir });
+  if (await isEmpty(worker.url)) {
+    const created = await submitSeeds(worker.url, demoKeyDir);
+    console.log(`edgebench: the database was empty; submitted ${created} seed runs signed with the local demo key`);
+  } else {
+    console.log("edgebench: the database already holds runs; not seeding");
+  }
+  console.log("edgebench: building the site from the local API…");
+  await buildSite(worker.url, assetsDir);
+  await waitForBuiltPage(worker.url, assetsDir);
+  console.log(`
+edgebench is running (Ctrl-C stops it)
+  site:        ${worker.url}/
+  API:         ${worker.url}/v1/leaderboard   ${worker.url}/v1/hardware   ${worker.url}/v1/models
+  submit:      npx edgebench submit <bundle.json> --registry ${worker.url}
+`);
+  const code = await new Promise<number | null>((r) => worker?.child.once("exit", r));
+  console.error(`edgebench: the Worker exited (${code})`);
+  process.exit(1);
+} catch (error) {
+  console.error(`edgebench: npm start failed: ${(error as Error).message}`);
+  await worker?.stop();
+  process.exit(1);
+}

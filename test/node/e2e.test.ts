@@ -1,0 +1,172 @@
+// End to end, as a user meets it: `npm start` (scripts/start.ts) brings up the Worker on a local D1
+// with the seed runs and the built site; the CLI submits a freshly signed bundle; the leaderboard and
+// the rebuilt hardware page show it; a tampered upload is refused and changes nothing.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorBody, HardwareList, Leaderboard, RunPage } from "../../schema/api.ts";
+import { Bundle } from "../../schema/bundle.ts";
+import { hardwareSlug } from "../../schema/slug.ts";
+import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.ts";
+import { makeBundle } from "../support/bundles.ts";
+import { runCli } from "../support/cli.ts";
+import { readSeedBundles } from "../support/seeds.ts";
+
+const seeds = readSeedBundles();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Runs `npm start`'s script and resolves once it says the registry is up. */
+async function npmStart(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes("edgebench is running")) {
+        clearInterval(timer);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`npm start exited with ${child.exitCode}:\n${output}`));
+      }
+    }, 200);
+  });
+  return { child, output: () => output };
+}
+
+async function stop(started: Started | undefined): Promise<void> {
+  if (!started || started.child.exitCode !== null) return;
+  const exited = new Promise((r) => started.child.once("exit", r));
+  started.child.kill("SIGINT");
+  await exited;
+}
+
+async function json(url: string): Promise<unknown> {
+  const res = await fetch(url);
+  expect(res.status, url).toBe(200);
+  return res.json();
+}
+
+async function allRuns(base: string): Promise<number> {
+  return RunPage.parse(await json(`${base}/v1/runs?limit=100`)).items.length;
+}
+
+describe("the local registry, end to end", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let base: string;
+  let started: Started | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgebench-e2e-"));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      PORT: String(port),
+      EDGEBENCH_STATE_DIR: join(dir, "state"),
+      EDGEBENCH_SITE_OUT: join(dir, "site"),
+      EDGEBENCH_HOME: join(dir, "device"),
+    };
+    started = await npmStart(env);
+  });
+
+  afterAll(async () => {
+    await stop(started);
+  });
+
+  it("seeds an empty database with every seed run and serves a page for every seed's hardware", async () => {
+    expect(started?.output()).toMatch(`submitted ${seeds.length} seed runs`);
+    expect(await allRuns(base)).toBe(seeds.length);
+    const hardware = HardwareList.parse(await json(`${base}/v1/hardware`)).items.map((h) => h.slug);
+    for (const { file, bundle } of seeds) {
+      const parsed = Bundle.parse(bundle);
+      const slug = hardwareSlug(parsed.device);
+      expect(hardware, file).toContain(slug);
+      const page = await fetch(`${base}/hardware/${slug}/`);
+      expect(page.status, `${file}: /hardware/${slug}/`).toBe(200);
+      const html = await page.text();
+      expect(html, `${file} on /hardware/${slug}/`).toContain(escapeHtml(parsed.model.name));
+    }
+  });
+
+  it("takes a bundle submitted with the CLI into the leaderboard and, after a build, its hardware page", async () => {
+    expect((await runCli(["keygen"], env)).code).toBe(0);
+    const bundle = makeBundle({ board: "E2E Board 7", model: "E2E-Model-3B", decodeTps: 21.5 });
+    const file = join(dir, "fresh.json");
+    await writeFile(file, JSON.stringify(bundle));
+    const submitted = await runCli(["submit", file, "--registry", base], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.match(/^Stored run ([0-9a-f]{24}): /)?.[1];
+    expect(id).toBeDefined();
+
+    const board = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=e2e-board-7`));
+    expect(board.items.map((r) => [r.id, r.modelName, r.decodeTps])).toEqual([[id, "E2E-Model-3B", 21.5]]);
+
+    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
+    const built = await readFile(join(env.EDGEBENCH_SITE_OUT as string, "hardware", "e2e-board-7", "index.html"), "utf8");
+    expect(built).toContain("E2E-Model-3B");
+    expect(built).toContain(`/runs/${id}/`);
+    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, "/hardware/e2e-board-7/");
+    const served = await (await fetch(`${base}/hardware/e2e-board-7/`)).text();
+    expect(served).toContain(`/runs/${id}/`);
+
+    const verified = await runCli(["verify", `${base}/runs/${id}/`], env);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toContain(`run ${id} matches its content hash`);
+
+    const again = await runCli(["submit", file, "--registry", base], env);
+    expect(again.stdout).toMatch(`Already stored run ${id}`);
+  });
+
+  it("answers a tampered upload with 401 and leaves the row count unchanged", async () => {
+    const before = await allRuns(base);
+    const file = join(dir, "to-tamper.json");
+    await writeFile(file, JSON.stringify(makeBundle({ board: "E2E Board 7", decodeTps: 3 })));
+    const envelope = JSON.parse((await runCli(["sign", file], env)).stdout);
+    envelope.payload.measurements[2].mean = 300;
+    const res = await fetch(`${base}/v1/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(envelope),
+    });
+    expect(res.status).toBe(401);
+    expect(ErrorBody.parse(await res.json()).error.code).toBe("bad_signature");
+    expect(await allRuns(base)).toBe(before);
+  });
+
+  it("is idempotent: a second npm start on the same state keeps every run once and does not seed", async () => {
+    const before = await allRuns(base);
+    await stop(started);
+    started = await npmStart(env);
+    expect(started.output()).toContain("already holds runs; not seeding");
+    expect(await allRuns(base)).toBe(before);
+  });
+});
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}

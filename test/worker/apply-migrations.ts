@@ -1,0 +1,10 @@
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach } from "vitest";
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+
+// Storage is shared by the tests of a file: start each test from empty tables (children first).
+beforeEach(async () => {
+  await env.DB.batch(["runs", "devices", "hardware", "models"].map((t) => env.DB.prepare(`delete from ${t}`)));
+});

@@ -1,0 +1,11 @@
+import type { D1Migration } from "cloudflare:test";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      /** JSON of test/support/node-signed.ts#NodeSigned. */
+      NODE_SIGNED: string;
+    }
+  }
+}

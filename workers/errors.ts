@@ -1,0 +1,46 @@
+// One error shape for every non-2xx answer: { error: { code, message, details?, requestId } }.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERROR_STATUS, type ErrorBody, type ErrorCode, type IssueDetail } from "../schema/api.ts";
+import type { AppEnv } from "./env.ts";
+
+interface ApiErrorCause {
+  code: ErrorCode;
+  details?: IssueDetail[];
+}
+
+export function apiError(code: ErrorCode, message: string, details?: IssueDetail[]): HTTPException {
+  const cause: ApiErrorCause = details ? { code, details } : { code };
+  return new HTTPException(ERROR_STATUS[code] as ContentfulStatusCode, { message, cause });
+}
+
+function body(c: Context<AppEnv>, code: ErrorCode, message: string, details?: IssueDetail[]): ErrorBody {
+  const requestId = c.get("requestId") ?? "unknown";
+  return { error: details ? { code, message, details, requestId } : { code, message, requestId } };
+}
+
+function isCause(value: unknown): value is ApiErrorCause {
+  return typeof value === "object" && value !== null && "code" in value && (value.code as string) in ERROR_STATUS;
+}
+
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_query",
+  401: "bad_signature",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    if (isCause(err.cause)) return c.json(body(c, err.cause.code, err.message, err.cause.details), status);
+    const code = CODE_FOR_STATUS[status] ?? "internal";
+    return c.json(body(c, code, err.message || code), status);
+  }
+  // Never a stack trace or a library's raw error to the client; the log keeps it.
+  console.error(`request ${c.get("requestId")} failed`, err);
+  return c.json(body(c, "internal", "internal error"), 500);
+}

@@ -1,0 +1,36 @@
+// The edgebench registry API. Static pages of the site are served from assets before this runs.
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./env.ts";
+import { apiError, handleError } from "./errors.ts";
+import { database } from "./middleware/db.ts";
+import { hardwareRoute, modelsRoute } from "./routes/catalog.ts";
+import { leaderboardRoute } from "./routes/leaderboard.ts";
+import { runsRoute } from "./routes/runs.ts";
+
+const app = new Hono<AppEnv>()
+  .use(requestId())
+  .use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST"] }), database)
+  .route("/v1/runs", runsRoute)
+  .route("/v1/leaderboard", leaderboardRoute)
+  .route("/v1/hardware", hardwareRoute)
+  .route("/v1/models", modelsRoute);
+
+app.onError(handleError);
+
+app.notFound(async (c) => {
+  const path = new URL(c.req.url).pathname;
+  if (path.startsWith("/v1/") || path === "/v1") {
+    return handleError(apiError("not_found", `no route for ${c.req.method} ${path}`), c);
+  }
+  // Site paths with no page: the site's own 404 page, with a 404 status.
+  const page = await c.env.ASSETS.fetch(new URL("/404.html", c.req.url));
+  return new Response(page.ok ? page.body : "Not found", {
+    status: 404,
+    headers: { "content-type": "text/html; charset=utf-8" },
+  });
+});
+
+export default app;
+export type AppType = typeof app;

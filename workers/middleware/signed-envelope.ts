@@ -1,0 +1,52 @@
+// Every signed route goes through here: media type, size cap, JSON, envelope shape, signature.
+// Cheap refusals come first, and nothing is parsed beyond the size cap.
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { MAX_BODY_BYTES } from "../../schema/api.ts";
+import { issueDetails } from "../../schema/issues.ts";
+import { Envelope, verifyEnvelope } from "../../schema/signing.ts";
+import type { AppEnv } from "../env.ts";
+import { apiError } from "../errors.ts";
+
+const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+    throw apiError("unsupported_media_type", "send the signed envelope as application/json");
+  }
+  await next();
+});
+
+const sizeCap = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw apiError("payload_too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  },
+});
+
+const verified = createMiddleware<AppEnv>(async (c, next) => {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await c.req.arrayBuffer());
+  } catch (error) {
+    if (error instanceof TypeError) throw apiError("malformed_json", "the body is not valid UTF-8");
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw apiError("malformed_json", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const shape = Envelope.safeParse(json);
+  if (!shape.success) {
+    throw apiError("invalid_envelope", "the body is not a signed edgebench envelope", issueDetails(shape.error));
+  }
+  // Verify and keep the object exactly as received, not zod's copy of it.
+  const envelope = json as Envelope;
+  const verdict = await verifyEnvelope(envelope);
+  if (!verdict.ok) throw apiError("bad_signature", verdict.reason);
+  c.set("envelope", envelope);
+  c.set("deviceId", verdict.deviceId);
+  await next();
+});
+
+export const signedEnvelope = [jsonOnly, sizeCap, verified] as const;
