@@ -4,7 +4,6 @@ CREATE TABLE `devices` (
 	`first_seen_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `devices_public_key_unique` ON `devices` (`public_key`);--> statement-breakpoint
 CREATE TABLE `hardware` (
 	`slug` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -57,5 +56,4 @@ CREATE TABLE `runs` (
 CREATE INDEX `runs_hardware_rank` ON `runs` (`hardware_slug`,`rank_group`,"decode_sort_key" desc,`id`);--> statement-breakpoint
 CREATE INDEX `runs_model_rank` ON `runs` (`model_slug`,`rank_group`,"decode_sort_key" desc,`id`);--> statement-breakpoint
 CREATE INDEX `runs_rank` ON `runs` (`rank_group`,"decode_sort_key" desc,`id`);--> statement-breakpoint
-CREATE INDEX `runs_received` ON `runs` (`received_at`,`id`);--> statement-breakpoint
-CREATE INDEX `runs_device` ON `runs` (`device_id`);
+CREATE INDEX `runs_received` ON `runs` (`received_at`,`id`);

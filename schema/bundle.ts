@@ -547,7 +547,10 @@ export const Provenance = z.strictObject({
       toolVersion: text().optional(),
       file: text(500).optional(),
       title: text(500).optional(),
-      url: z.url().max(2000).optional(),
+      url: z
+        .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+        .max(2000)
+        .optional(),
     })
     .optional(),
   /** Bundle fields the source did not measure: unknown stays absent, and is named here. */

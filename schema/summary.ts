@@ -1,7 +1,15 @@
 // The few figures a leaderboard row shows, derived from a bundle by one set of rules so the Worker
 // (which stores them as columns) and the site (which explains them) never disagree.
 import * as z from "zod";
-import { amountValue, Backend, type Bundle, Engine, ImportFormat, type Measurement, type MeasurementKind } from "./bundle.ts";
+import {
+  amountValue,
+  Backend,
+  type Bundle,
+  Engine,
+  ImportFormat,
+  type Measurement,
+  type MeasurementKind,
+} from "./bundle.ts";
 import { hardwareName, hardwareSlug, modelSlug } from "./slug.ts";
 
 export const QualityStatus = z.enum(["pass", "fail", "unknown"]);

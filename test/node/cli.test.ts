@@ -92,7 +92,10 @@ describe("edgebench sign and verify", () => {
     const noKey = await runCli(["sign", file], env);
     expect([noKey.code, noKey.stderr]).toEqual([1, expect.stringMatching(/no device key.*edgebench keygen/)]);
     const missing = await runCli(["verify", join(dir, "nope.json")], env);
-    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/cannot read .*nope\.json: no such file/)]);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      expect.stringMatching(/cannot read .*nope\.json: no such file/),
+    ]);
     const junk = await runCli(["verify", await writeBundle("junk.json", "{")], env);
     expect(junk.stderr).toMatch(/not valid JSON|not a signed edgebench envelope/);
     await writeFile(join(dir, "broken.json"), "{ not json");

@@ -62,7 +62,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Segment = string | number;
 
 /** Every (object path, key) in a JSON value. */
-function* keysOf(value: Json, path: Segment[] = []): Generator<{ path: Segment[]; key: string; holder: { [k: string]: Json } }> {
+function* keysOf(
+  value: Json,
+  path: Segment[] = [],
+): Generator<{ path: Segment[]; key: string; holder: { [k: string]: Json } }> {
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) yield* keysOf(item, [...path, i]);
   } else if (value !== null && typeof value === "object") {
@@ -110,7 +113,10 @@ function expectation(bundle: Json, path: Segment[], key: string, holder: { [k: s
     return { required: others.length === 0, errorPath: pathText(path) };
   }
   if (name === "provenance" && key === "importedFrom") {
-    return { required: (at(bundle, path) as { method: string }).method === "imported", errorPath: pathText([...path, key]) };
+    return {
+      required: (at(bundle, path) as { method: string }).method === "imported",
+      errorPath: pathText([...path, key]),
+    };
   }
   const required = !NOTHING_REQUIRED.has(normalized(path)) && (REQUIRED[name] ?? []).includes(key);
   return { required, errorPath: pathText([...path, key]) };
@@ -155,7 +161,10 @@ describe("the contract rejects what it must", () => {
         if (required) {
           requiredChecked++;
           expect(result.success, where).toBe(false);
-          expect(issueDetails(result.error ?? ({ issues: [] } as never)).map((d) => d.path), where).toContain(errorPath);
+          expect(
+            issueDetails(result.error ?? ({ issues: [] } as never)).map((d) => d.path),
+            where,
+          ).toContain(errorPath);
         } else {
           optionalChecked++;
           expect(result.error ? issueDetails(result.error) : [], where).toEqual([]);
@@ -200,20 +209,39 @@ describe("the contract rejects what it must", () => {
 
   it("rejects values out of range, with their path", () => {
     const cases: Array<[string, (b: Record<string, Json>) => void, string]> = [
-      ["negative rate", (b) => ((b.measurements as Json[])[2] = { kind: "decode", unit: "tokens/s", cold: false, mean: -1 }), "measurements[2].mean"],
+      [
+        "negative rate",
+        (b) => ((b.measurements as Json[])[2] = { kind: "decode", unit: "tokens/s", cold: false, mean: -1 }),
+        "measurements[2].mean",
+      ],
       ["fractional core count", (b) => ((b.device as Record<string, Json>).cpu = { cores: 2.5 }), "device.cpu.cores"],
       ["bad sha256", (b) => ((b.model as Record<string, Json>).sha256 = "ABC"), "model.sha256"],
       ["bad date", (b) => ((b.provenance as Record<string, Json>).createdAt = "yesterday"), "provenance.createdAt"],
       ["unknown engine", (b) => ((b.runtime as Record<string, Json>).engine = "magic"), "runtime.engine"],
-      ["a measurement with no figure", (b) => ((b.measurements as Json[])[0] = { kind: "load", unit: "ms", cold: true }), "measurements[0]"],
+      [
+        "a measurement with no figure",
+        (b) => ((b.measurements as Json[])[0] = { kind: "load", unit: "ms", cold: true }),
+        "measurements[0]",
+      ],
       ["wrong schema version", (b) => (b.schema = "edgebench.bundle/v0"), "schema"],
+      [
+        "a script URL as a source",
+        (b) => {
+          b.provenance = { ...(b.provenance as Record<string, Json>), method: "imported" };
+          (b.provenance as Record<string, Json>).importedFrom = { format: "report", url: "javascript:alert(1)" };
+        },
+        "provenance.importedFrom.url",
+      ],
     ];
     for (const [name, mutate, path] of cases) {
       const bundle = structuredClone(makeBundle()) as unknown as Record<string, Json>;
       mutate(bundle);
       const result = Bundle.safeParse(bundle);
       expect(result.success, name).toBe(false);
-      expect(issueDetails(result.error ?? ({ issues: [] } as never)).map((d) => d.path), name).toContain(path);
+      expect(
+        issueDetails(result.error ?? ({ issues: [] } as never)).map((d) => d.path),
+        name,
+      ).toContain(path);
     }
   });
 });

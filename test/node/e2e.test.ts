@@ -127,7 +127,10 @@ describe("the local registry, end to end", () => {
     expect(board.items.map((r) => [r.id, r.modelName, r.decodeTps])).toEqual([[id, "E2E-Model-3B", 21.5]]);
 
     await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
-    const built = await readFile(join(env.EDGEBENCH_SITE_OUT as string, "hardware", "e2e-board-7", "index.html"), "utf8");
+    const built = await readFile(
+      join(env.EDGEBENCH_SITE_OUT as string, "hardware", "e2e-board-7", "index.html"),
+      "utf8",
+    );
     expect(built).toContain("E2E-Model-3B");
     expect(built).toContain(`/runs/${id}/`);
     await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, "/hardware/e2e-board-7/");

@@ -14,20 +14,29 @@ const signatureCases: Case[] = [
       const { signature: _, ...rest } = await signed(makeBundle());
       return rest;
     },
-    400,
-    "invalid_envelope",
+    401,
+    "bad_signature",
   ],
   [
     "a malformed signature",
     async () => ({ ...(await signed(makeBundle())), signature: "not-a-signature" }),
-    400,
-    "invalid_envelope",
+    401,
+    "bad_signature",
   ],
   [
-    "a well-formed signature of the wrong length",
+    "a base64url signature of the wrong length",
     async () => ({ ...(await signed(makeBundle())), signature: toBase64Url(new Uint8Array(63)) }),
-    400,
-    "invalid_envelope",
+    401,
+    "bad_signature",
+  ],
+  [
+    "a missing public key",
+    async () => {
+      const { publicKey: _, ...rest } = await signed(makeBundle());
+      return rest;
+    },
+    401,
+    "bad_signature",
   ],
   [
     "a signature by another key than the one named",

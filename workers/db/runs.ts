@@ -16,14 +16,21 @@ export interface NewRun {
   receivedAt: string;
 }
 
+export interface InsertResult {
+  /** False when the run was already stored (same bytes, same id). */
+  created: boolean;
+  /** What D1 reports it wrote for the whole batch, index entries included. */
+  rowsWritten: number;
+}
+
 /**
  * Stores a verified run in one D1 batch (one transaction): device, hardware and model rows if new,
- * then the run. Returns false when the run was already stored (same bytes, same id).
+ * then the run.
  */
-export async function insertRun(db: Database, run: NewRun): Promise<boolean> {
+export async function insertRun(db: Database, run: NewRun): Promise<InsertResult> {
   const { summary: s, receivedAt } = run;
   const rankGroup = s.qualityStatus === "fail" ? 1 : 0;
-  const [, , , inserted] = await db.batch([
+  const results = await db.batch([
     db
       .insert(devices)
       .values({ id: run.deviceId, publicKey: run.publicKey, firstSeenAt: receivedAt })
@@ -53,10 +60,12 @@ export async function insertRun(db: Database, run: NewRun): Promise<boolean> {
         receivedAt,
         envelope: run.envelopeJson,
       })
-      .onConflictDoNothing()
-      .returning({ id: runs.id }),
+      .onConflictDoNothing(),
   ]);
-  return inserted.length > 0;
+  return {
+    created: results[3].meta.changes > 0,
+    rowsWritten: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
+  };
 }
 
 // Every column but the envelope: list queries never read the big text column.

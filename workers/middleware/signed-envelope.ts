@@ -38,7 +38,12 @@ const verified = createMiddleware<AppEnv>(async (c, next) => {
   }
   const shape = Envelope.safeParse(json);
   if (!shape.success) {
-    throw apiError("invalid_envelope", "the body is not a signed edgebench envelope", issueDetails(shape.error));
+    const details = issueDetails(shape.error);
+    // A missing or malformed signature or key is a signature failure; anything else is a bad envelope.
+    if (details.every((d) => d.path === "signature" || d.path === "publicKey")) {
+      throw apiError("bad_signature", "the envelope's signature or public key is missing or malformed", details);
+    }
+    throw apiError("invalid_envelope", "the body is not a signed edgebench envelope", details);
   }
   // Verify and keep the object exactly as received, not zod's copy of it.
   const envelope = json as Envelope;

@@ -28,7 +28,7 @@ export const runsRoute = new Hono<AppEnv>()
       );
     }
     const id = await runIdOf(envelope);
-    const created = await insertRun(c.var.db, {
+    const { created } = await insertRun(c.var.db, {
       id,
       deviceId: c.get("deviceId"),
       publicKey: envelope.publicKey,

@@ -66,8 +66,7 @@ export function formatNumber(value: Maybe<number>, options: NumberOptions = {}):
   const abs = Math.abs(n);
   let text: string;
   if (options.exact) {
-    text =
-      abs !== 0 && abs < 1e-6 ? n.toPrecision(6).replace(/\.?0+e/, "e") : grouped(n, abs < 1 ? 8 : 6);
+    text = abs !== 0 && abs < 1e-6 ? n.toPrecision(6).replace(/\.?0+e/, "e") : grouped(n, abs < 1 ? 8 : 6);
   } else if (abs >= 100) text = grouped(n, 0);
   else if (abs >= 10) text = grouped(n, 1);
   else if (abs >= 1) text = grouped(n, 2);
@@ -156,7 +155,9 @@ export function formatJoulesPerToken(value: Maybe<number>, options: NumberOption
 }
 
 export function formatUsd(value: Maybe<number>, options: NumberOptions = {}): string {
-  return isPresent(value) ? `${precisionMark(options.precision)}$${formatNumber(value, { exact: options.exact })}` : DASH;
+  return isPresent(value)
+    ? `${precisionMark(options.precision)}$${formatNumber(value, { exact: options.exact })}`
+    : DASH;
 }
 
 /** A min–max pair with the precision marked once: "~116–152"; one end alone reads "min 3" or "max 3.45". */
@@ -236,17 +237,39 @@ export function formatAmount(
   return `${precisionMark(precision)}${range ?? DASH}`;
 }
 
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
 /**
  * Dates as the bundle holds them, made readable: "2026-11-20 10:00 UTC"; dates known only to the day,
- * month or year ("2025-10-20", "2025-10", "--10-20") stay as written.
+ * month or year ("2025-10-20", "2025-10") stay as written, and a day without its year ("--10-20")
+ * reads "October 20 (year not given)".
  */
 export function formatDate(value: Maybe<string>): string {
   if (!isPresent(value)) return DASH;
+  const monthDay = /^--(\d{2})-(\d{2})$/.exec(value);
+  if (monthDay) {
+    const month = MONTHS[Number(monthDay[1]) - 1];
+    return month ? `${month} ${Number(monthDay[2])} (year not given)` : value;
+  }
   if (!value.includes("T")) return value;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
   const iso = date.toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  const time = iso.slice(17, 23) === "00.000" ? iso.slice(11, 16) : iso.slice(11, 19);
+  return `${iso.slice(0, 10)} ${time} UTC`;
 }
 
 /** The decode figure of a leaderboard row with the test it came from: "13.5 (tg128)". */

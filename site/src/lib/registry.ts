@@ -13,6 +13,8 @@ import {
 } from "../../../schema/api.ts";
 import { Bundle, type Measurement } from "../../../schema/bundle.ts";
 import { headlineMeasurement, PREFERRED_DECODE_TOKENS, PREFERRED_PREFILL_TOKENS } from "../../../schema/summary.ts";
+import type { Precision } from "./format.ts";
+import { peakMemoryPrecision } from "./view.ts";
 
 /** The registry the site is built from: EDGEBENCH_API at build time, else the local registry. */
 export const API_URL = (process.env.EDGEBENCH_API || "http://127.0.0.1:8787").replace(/\/$/, "");
@@ -52,6 +54,8 @@ export interface Headlines {
   decode: Measurement | undefined;
   prefill: Measurement | undefined;
   ttft: Measurement | undefined;
+  /** How exact the row's peak memory is (a reported range's middle is approximate). */
+  peakMemoryPrecision: Precision | undefined;
 }
 
 export interface RunWithBundle {
@@ -79,6 +83,7 @@ function headlinesOf(bundle: Bundle): Headlines {
     decode: headlineMeasurement(bundle.measurements, "decode", PREFERRED_DECODE_TOKENS),
     prefill: headlineMeasurement(bundle.measurements, "prefill", PREFERRED_PREFILL_TOKENS),
     ttft: headlineMeasurement(bundle.measurements, "ttft"),
+    peakMemoryPrecision: peakMemoryPrecision(bundle.memory),
   };
 }
 

@@ -39,7 +39,10 @@ export function deviceFacts(device: Bundle["device"]): Fact[] {
     ["CPU cores", cpu?.cores !== undefined ? formatInt(cpu.cores) : undefined],
     ["CPU threads", cpu?.threads !== undefined ? formatInt(cpu.threads) : undefined],
     ["CPU architecture", cpu?.arch],
-    ["CPU max frequency", isPresent(cpu?.maxFrequencyMhz) ? `${formatNumber(cpu.maxFrequencyMhz, exact)} MHz` : undefined],
+    [
+      "CPU max frequency",
+      isPresent(cpu?.maxFrequencyMhz) ? `${formatNumber(cpu.maxFrequencyMhz, exact)} MHz` : undefined,
+    ],
     ["RAM", formatBytes(device.ramBytes, exact)],
     ["Memory bandwidth", formatBytesPerSecond(device.memoryBandwidthBytesPerSec, exact)],
     ["OS", joined(device.os?.name, device.os?.version)],
@@ -105,7 +108,12 @@ export function configFacts(config: Config): Fact[] {
     ["Flash attention", formatBool(config.flashAttention, "on", "off")],
     ["KV cache type", config.kvCacheType],
     ["Chat template", config.chatTemplate],
-    ["Concurrency", config.concurrency !== undefined ? `${formatInt(config.concurrency)} at once` : undefined],
+    [
+      "Concurrency",
+      config.concurrency !== undefined
+        ? `${formatInt(config.concurrency)} ${config.concurrency === 1 ? "request" : "requests"} at a time`
+        : undefined,
+    ],
   ]);
 }
 
@@ -164,7 +172,10 @@ function rangeFacts(
     : undefined;
   return [
     [`${label}, mean`, format(mean, exact)],
-    [`${label}, min–max`, isPresent(min) || isPresent(max) ? `${format(min, exact)} – ${format(max, exact)}` : undefined],
+    [
+      `${label}, min–max`,
+      isPresent(min) || isPresent(max) ? `${format(min, exact)} – ${format(max, exact)}` : undefined,
+    ],
     [`${label}, p50 / p95 / p99`, percentiles],
   ];
 }
@@ -188,7 +199,9 @@ export function soakFacts(soak: Soak): Fact[] {
     ["Memory leak detected", formatBool(memory?.leakDetected)],
     [
       "Memory growth",
-      isPresent(memory?.leakSlopeBytesPerHour) ? `${formatBytes(memory.leakSlopeBytesPerHour, exact)} per hour` : undefined,
+      isPresent(memory?.leakSlopeBytesPerHour)
+        ? `${formatBytes(memory.leakSlopeBytesPerHour, exact)} per hour`
+        : undefined,
     ],
     ["CPU load (1 min), mean", formatNumber(soak.cpuLoad?.mean1m, exact)],
     ["CPU load (1 min), max", formatNumber(soak.cpuLoad?.max1m, exact)],

@@ -2,8 +2,18 @@
 // reference stands for, label/value lists that skip what is absent. No fetching here (registry.ts
 // does that) and no markup (the .astro files do that).
 import type { RunRow } from "../../../schema/api.ts";
-import { amountValue, type Config, type Measurement, type Memory, type Quality, type Score } from "../../../schema/bundle.ts";
-import { DASH, formatBool, formatNumber, type Maybe } from "./format.ts";
+import {
+  type Amount,
+  amountValue,
+  type Config,
+  type Measurement,
+  type Memory,
+  type Quality,
+  type Score,
+  type Sweep,
+} from "../../../schema/bundle.ts";
+import { headlineMeasurement, PREFERRED_DECODE_TOKENS, PREFERRED_PREFILL_TOKENS } from "../../../schema/summary.ts";
+import { DASH, formatBool, formatNumber, type Maybe, type Precision } from "./format.ts";
 
 /** One line of a label/value list. */
 export interface Fact {
@@ -16,6 +26,41 @@ export function facts(entries: ReadonlyArray<readonly [string, Maybe<string>]>):
   return entries.flatMap(([label, value]) =>
     value === null || value === undefined || value === "" || value === DASH ? [] : [{ label, value }],
   );
+}
+
+/**
+ * How exact a measurement's single figure (schema/summary.ts's centralValue) is: its own precision,
+ * or approximate when the figure is the middle of a reported range, a bound when only one end is known.
+ */
+export function centralPrecision(m: Maybe<Measurement>): Precision | undefined {
+  if (!m) return undefined;
+  if (m.precision && m.precision !== "exact") return m.precision;
+  if (m.mean !== undefined || m.median !== undefined || m.p50 !== undefined || m.samples?.length) return m.precision;
+  if (m.min !== undefined && m.max !== undefined) return "approximate";
+  if (m.min !== undefined) return "lower_bound";
+  if (m.max !== undefined) return "upper_bound";
+  return m.precision;
+}
+
+/** How exact an amount is: its own precision, or what a bare range or bound implies. */
+export function amountPrecision(amount: Maybe<Amount>): Precision | undefined {
+  if (amount === null || amount === undefined || typeof amount === "number") return undefined;
+  if (amount.precision && amount.precision !== "exact") return amount.precision;
+  if (amount.value !== undefined || amount.precision === "exact") return undefined;
+  if (amount.min !== undefined && amount.max !== undefined) return "approximate";
+  return amount.min !== undefined ? "lower_bound" : "upper_bound";
+}
+
+/** The precision of `peakMemory`'s figure: a range's middle is approximate, a sum keeps a shared bound. */
+export function peakMemoryPrecision(memory: Maybe<Memory>): Precision | undefined {
+  if (!memory) return undefined;
+  if (amountValue(memory.peakReportedBytes) !== undefined) return amountPrecision(memory.peakReportedBytes);
+  const parts = [memory.peakRssBytes, memory.peakVramBytes].flatMap((a) => {
+    const p = amountPrecision(a);
+    return p ? [p] : [];
+  });
+  if (parts.length === 0) return undefined;
+  return parts.every((p) => p === parts[0]) ? parts[0] : "approximate";
 }
 
 /** Peak memory by the same rule as a leaderboard row: the reported peak, else RSS plus VRAM. */
@@ -148,4 +193,103 @@ export function quantizations(rows: readonly RunRow[]): string[] {
 /** The first `limit` items, and how many were left out. */
 export function capped<T>(items: readonly T[], limit: number): { shown: T[]; hidden: number } {
   return { shown: items.slice(0, limit), hidden: Math.max(0, items.length - limit) };
+}
+
+type SweepPoint = Sweep["points"][number];
+
+/** What a sweep table shows of one point, and which columns any point fills. */
+export interface SweepRow {
+  point: SweepPoint;
+  /** "name: value" for each swept parameter the point sets (used when parameters share one column). */
+  sweptValues: string[];
+  decode: Measurement | undefined;
+  prefill: Measurement | undefined;
+  ttft: Measurement | undefined;
+  peakMemory: number | null;
+  primary: PrimaryScore | undefined;
+  otherConfig: string[];
+  /** Anything recorded at the point beyond what its row shows. */
+  hasMore: boolean;
+}
+
+export interface SweepView {
+  rows: SweepRow[];
+  /**
+   * The swept parameters with a column each, or none when there are too many for columns: then one
+   * column lists the values each point sets ("batchSize: 768; contextSize: 1,024").
+   */
+  parameterColumns: string[];
+  columns: {
+    other: boolean;
+    decode: boolean;
+    prefill: boolean;
+    ttft: boolean;
+    memory: boolean;
+    quality: boolean;
+    failure: boolean;
+  };
+  /** How many columns the table has, for rows that span it. */
+  columnCount: number;
+  /** The suite every primary score comes from, when it is one suite. */
+  suite: string | undefined;
+}
+
+function suiteHasMore(quality: Maybe<Quality>): boolean {
+  if (!quality) return false;
+  const suites = quality.suites ?? [];
+  return (
+    Boolean(quality.perplexity) ||
+    suites.length > 1 ||
+    suites.some(
+      (s) =>
+        (s.scores?.length ?? 0) > 1 ||
+        s.items?.length ||
+        s.categories?.length ||
+        s.description ||
+        s.notes ||
+        s.tasks?.length ||
+        s.version ||
+        s.status,
+    )
+  );
+}
+
+const MAX_PARAMETER_COLUMNS = 4;
+
+export function sweepView(sweep: Sweep): SweepView {
+  const rows = sweep.points.map((point): SweepRow => {
+    const measurements = point.measurements ?? [];
+    return {
+      point,
+      sweptValues: sweep.parameters.flatMap((p) => {
+        const value = configValue(point.config, p);
+        return value === undefined ? [] : [`${p}: ${formatConfigValue(value)}`];
+      }),
+      decode: headlineMeasurement(measurements, "decode", PREFERRED_DECODE_TOKENS),
+      prefill: headlineMeasurement(measurements, "prefill", PREFERRED_PREFILL_TOKENS),
+      ttft: headlineMeasurement(measurements, "ttft"),
+      peakMemory: peakMemory(point.memory),
+      primary: primaryScore(point.quality),
+      otherConfig: otherConfig(point.config, sweep.parameters),
+      hasMore: measurements.length > 0 || Boolean(point.memory) || suiteHasMore(point.quality),
+    };
+  });
+  const suites = new Set(rows.flatMap((r) => (r.primary ? [r.primary.suite] : [])));
+  const columns = {
+    other: rows.some((r) => r.otherConfig.length > 0),
+    decode: rows.some((r) => r.decode),
+    prefill: rows.some((r) => r.prefill),
+    ttft: rows.some((r) => r.ttft),
+    memory: rows.some((r) => r.peakMemory !== null),
+    quality: rows.some((r) => r.primary || r.point.quality?.verdict || r.point.quality?.flags?.length),
+    failure: rows.some((r) => r.point.failure),
+  };
+  const parameterColumns = sweep.parameters.length <= MAX_PARAMETER_COLUMNS ? sweep.parameters : [];
+  return {
+    rows,
+    parameterColumns,
+    columns,
+    columnCount: 1 + (parameterColumns.length || 1) + Object.values(columns).filter(Boolean).length,
+    suite: suites.size === 1 ? [...suites][0] : undefined,
+  };
 }
