@@ -1,5 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { mkdirSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+
+// wrangler.toml serves site/dist as assets; on a fresh clone it is not built yet, and the Worker
+// tests do not need it to be.
+mkdirSync("site/dist", { recursive: true });
 
 export default defineConfig({
   test: {
