@@ -1,14 +1,16 @@
 // Commands load lazily: `edgebench verify` never pays for what `edgebench run` imports.
 import { defineCommand, runCommand, showUsage } from "citty";
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./errors.ts";
-
-const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
 
 const commands = {
   keygen: () => import("./commands/keygen.ts").then((m) => m.default),
   sign: () => import("./commands/sign.ts").then((m) => m.default),
   submit: () => import("./commands/submit.ts").then((m) => m.default),
   verify: () => import("./commands/verify.ts").then((m) => m.default),
+  run: () => import("./commands/run.ts").then((m) => m.default),
+  fixture: () => import("./commands/fixture.ts").then((m) => m.default),
+  outbox: () => import("./commands/outbox.ts").then((m) => m.default),
 };
 
 export const main = defineCommand({
@@ -49,4 +51,6 @@ async function cli(rawArgs: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await cli(process.argv.slice(2));
+const code = await cli(process.argv.slice(2));
+// A command may have set its own exit code (e.g. 130 after Ctrl-C) while still returning normally.
+if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

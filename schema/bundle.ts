@@ -97,6 +97,10 @@ export const Device = z.strictObject({
       threads: positiveInt().optional(),
       arch: CpuArch.optional(),
       maxFrequencyMhz: nonNegative().optional(),
+      /** cpufreq scaling governor at the start of the run, e.g. ondemand, performance. */
+      governor: text(40).optional(),
+      /** CPU feature flags that decide llama.cpp's kernels, e.g. avx2, neon, dotprod, i8mm. */
+      features: z.array(text(40)).max(64).optional(),
     })
     .optional(),
   ramBytes: bytes().optional(),
@@ -111,6 +115,15 @@ export const Device = z.strictObject({
     .optional(),
   powerMode: text().optional(),
   cooling: text().optional(),
+  /** Thermal zones as read at the start of the run. */
+  thermal: z
+    .array(z.strictObject({ zone: text(64), type: text(64).optional(), temperatureC: z.number() }))
+    .max(64)
+    .optional(),
+  /** Whether the platform reported throttling (under-voltage, frequency cap) at the start of the run. */
+  throttled: z.boolean().optional(),
+  /** What identifies this one machine; left out with --anon. */
+  identity: z.strictObject({ hostname: text().optional(), serial: text().optional() }).optional(),
   notes: text(LONG).optional(),
 });
 
@@ -624,3 +637,8 @@ export type Target = z.infer<typeof Target>;
 export type Failure = z.infer<typeof Failure>;
 export type Reference = z.infer<typeof Reference>;
 export type Provenance = z.infer<typeof Provenance>;
+export type Accelerator = z.infer<typeof Accelerator>;
+export type FailureStage = z.infer<typeof FailureStage>;
+export type SweepPoint = z.infer<typeof SweepPoint>;
+export type Perplexity = z.infer<typeof Perplexity>;
+export type Energy = z.infer<typeof Energy>;

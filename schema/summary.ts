@@ -59,14 +59,15 @@ export function centralValue(m: Measurement): number | null {
 
 /**
  * The headline measurement of a kind: warm runs only (a cold first run is its own figure), the size
- * closest to the conventional one (llama-bench's tg128 and pp512), at the smallest context depth.
+ * closest to the conventional one (llama-bench's tg128 and pp512, a 128-token prompt for time to
+ * first token), at the smallest context depth.
  */
 export function headlineMeasurement(
   measurements: readonly Measurement[],
   kind: MeasurementKind,
   preferredSize?: number,
 ): Measurement | undefined {
-  const size = (m: Measurement) => (kind === "prefill" ? m.nPrompt : m.nGen);
+  const size = (m: Measurement) => (kind === "prefill" || kind === "ttft" ? m.nPrompt : m.nGen);
   const candidates = measurements.filter((m) => m.kind === kind && !m.cold && centralValue(m) !== null);
   const distance = (m: Measurement) => {
     const s = size(m);
@@ -79,6 +80,20 @@ export function headlineMeasurement(
 
 export const PREFERRED_DECODE_TOKENS = 128;
 export const PREFERRED_PREFILL_TOKENS = 512;
+export const PREFERRED_TTFT_PROMPT_TOKENS = 128;
+
+/** The measurements a leaderboard row's decode, prefill and TTFT figures come from. */
+export function headlines(measurements: readonly Measurement[]): {
+  decode: Measurement | undefined;
+  prefill: Measurement | undefined;
+  ttft: Measurement | undefined;
+} {
+  return {
+    decode: headlineMeasurement(measurements, "decode", PREFERRED_DECODE_TOKENS),
+    prefill: headlineMeasurement(measurements, "prefill", PREFERRED_PREFILL_TOKENS),
+    ttft: headlineMeasurement(measurements, "ttft", PREFERRED_TTFT_PROMPT_TOKENS),
+  };
+}
 
 function qualityOf(bundle: Bundle): { status: QualityStatus; reason: string | null; score: number | null } {
   const quality = bundle.quality;
@@ -119,9 +134,7 @@ function peakMemoryOf(bundle: Bundle): number | null {
 }
 
 export function summarize(bundle: Bundle): RunSummary {
-  const decode = headlineMeasurement(bundle.measurements, "decode", PREFERRED_DECODE_TOKENS);
-  const prefill = headlineMeasurement(bundle.measurements, "prefill", PREFERRED_PREFILL_TOKENS);
-  const ttft = headlineMeasurement(bundle.measurements, "ttft");
+  const { decode, prefill, ttft } = headlines(bundle.measurements);
   const load = bundle.measurements.find((m) => m.kind === "load");
   const quality = qualityOf(bundle);
   return {

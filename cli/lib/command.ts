@@ -38,3 +38,20 @@ export function defineStrictCommand<const T extends ArgsDef>(def: StrictCommand<
     },
   };
 }
+
+/** Every value of a flag that may be given more than once (citty keeps only the last). */
+export function repeatedFlag(rawArgs: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const token = rawArgs[i] as string;
+    if (token === "--") break;
+    if (token === `--${name}`) {
+      const value = rawArgs[i + 1];
+      if (value !== undefined) values.push(value);
+      i++;
+    } else if (token.startsWith(`--${name}=`)) {
+      values.push(token.slice(name.length + 3));
+    }
+  }
+  return values;
+}

@@ -13,6 +13,7 @@ import { hardwareSlug } from "../../schema/slug.ts";
 import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
+import { QUICK } from "../support/edgebench-run.ts";
 import { readSeedBundles } from "../support/seeds.ts";
 
 const seeds = readSeedBundles();
@@ -159,6 +160,79 @@ describe("the local registry, end to end", () => {
     expect(res.status).toBe(401);
     expect(ErrorBody.parse(await res.json()).error.code).toBe("bad_signature");
     expect(await allRuns(base)).toBe(before);
+  });
+
+  it("measures a generated 20M-parameter model with the default command and shows it, with its quality gates", async () => {
+    const model = join(dir, "m.gguf");
+    const made = await runCli(["fixture", "random", "--params", "20000000", "--out", model], env);
+    expect(made.code, made.stderr).toBe(0);
+    const out = join(dir, "random-run.json");
+    const run = await runCli(["run", model, "--submit", "--registry", base, "--out", out], env);
+    expect(run.code, run.stderr).toBe(0);
+    const bundle = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
+    const id = run.stderr.match(/submitted: \S+\/runs\/([0-9a-f]{24})\//)?.[1];
+    expect(id, run.stderr).toBeDefined();
+    const slug = hardwareSlug(bundle.device);
+    const row = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=${slug}`)).items.find((r) => r.id === id);
+    expect(row?.decodeTps).toBeGreaterThan(0);
+    expect(row?.prefillTps).toBeGreaterThan(0);
+    expect(row?.peakMemoryBytes).toBeGreaterThan(20e6);
+    // Random weights predict text no better than chance: the gate catches it and the board ranks it apart.
+    expect(row).toMatchObject({
+      qualityStatus: "fail",
+      rankedApart: true,
+      qualityReason: expect.stringMatching(/perplexity/),
+    });
+    expect(bundle.roofline?.efficiency).toBeGreaterThan(0);
+
+    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
+    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, `/runs/${id}/`);
+    const page = await (await fetch(`${base}/runs/${id}/`)).text();
+    expect(page).toContain("Roofline");
+    expect(page).toContain("perplexity_near_chance");
+    const board = await (await fetch(`${base}/hardware/${slug}/`)).text();
+    expect(board).toContain(`/runs/${id}/`);
+  });
+
+  it("ranks the looper model apart, with its reason, in the leaderboard and on the page", async () => {
+    const model = join(dir, "looper.gguf");
+    await runCli(["fixture", "looper", "--out", model], env);
+    const out = join(dir, "looper-run.json");
+    const run = await runCli(["run", model, ...QUICK, "--submit", "--registry", base, "--out", out], env);
+    expect(run.code, run.stderr).toBe(0);
+    const bundle = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
+    const slug = hardwareSlug(bundle.device);
+    const row = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=${slug}`)).items.find(
+      (r) => r.modelName === bundle.model.name,
+    );
+    expect(row).toMatchObject({
+      rankedApart: true,
+      qualityReason: expect.stringMatching(/task answers are degenerate/),
+    });
+    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
+    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, `/hardware/${slug}/`);
+    const page = await (await fetch(`${base}/hardware/${slug}/`)).text();
+    expect(page).toMatch(/Ranked apart: [^<]*task answers are degenerate/);
+  });
+
+  it("keeps an undeliverable bundle in the outbox and delivers it exactly once, even with two flushes at once", async () => {
+    const model = join(dir, "counter.gguf");
+    await runCli(["fixture", "counter", "--out", model], env);
+    const down = "http://127.0.0.1:9";
+    const run = await runCli(["run", model, ...QUICK, "--no-builtin-suite", "--submit", "--registry", down], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/queued in the outbox as ([0-9a-f]{24})/);
+    const listed = JSON.parse((await runCli(["outbox", "list", "--json"], env)).stdout) as Array<{ state: string }>;
+    expect(listed.map((i) => i.state)).toEqual(["pending"]);
+    const before = await allRuns(base);
+    const [a, b] = await Promise.all([
+      runCli(["outbox", "flush", "--registry", base, "--json"], env),
+      runCli(["outbox", "flush", "--registry", base, "--json"], env),
+    ]);
+    const delivered = [a, b].flatMap((r) => (JSON.parse(r.stdout) as { delivered: unknown[] }).delivered);
+    expect(delivered).toHaveLength(1);
+    expect(await allRuns(base)).toBe(before + 1);
+    expect(JSON.parse((await runCli(["outbox", "list", "--json"], env)).stdout)).toEqual([]);
   });
 
   it("is idempotent: a second npm start on the same state keeps every run once and does not seed", async () => {

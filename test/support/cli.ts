@@ -15,7 +15,7 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 60_000 },
+      { env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

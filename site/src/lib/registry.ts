@@ -12,7 +12,7 @@ import {
   type RunRow,
 } from "../../../schema/api.ts";
 import { Bundle, type Measurement } from "../../../schema/bundle.ts";
-import { headlineMeasurement, PREFERRED_DECODE_TOKENS, PREFERRED_PREFILL_TOKENS } from "../../../schema/summary.ts";
+import { headlines } from "../../../schema/summary.ts";
 import type { Precision } from "./format.ts";
 import { peakMemoryPrecision } from "./view.ts";
 
@@ -80,9 +80,7 @@ export interface Snapshot {
 
 function headlinesOf(bundle: Bundle): Headlines {
   return {
-    decode: headlineMeasurement(bundle.measurements, "decode", PREFERRED_DECODE_TOKENS),
-    prefill: headlineMeasurement(bundle.measurements, "prefill", PREFERRED_PREFILL_TOKENS),
-    ttft: headlineMeasurement(bundle.measurements, "ttft"),
+    ...headlines(bundle.measurements),
     peakMemoryPrecision: peakMemoryPrecision(bundle.memory),
   };
 }

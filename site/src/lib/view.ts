@@ -12,7 +12,7 @@ import {
   type Score,
   type Sweep,
 } from "../../../schema/bundle.ts";
-import { headlineMeasurement, PREFERRED_DECODE_TOKENS, PREFERRED_PREFILL_TOKENS } from "../../../schema/summary.ts";
+import { headlines } from "../../../schema/summary.ts";
 import { DASH, formatBool, formatNumber, type Maybe, type Precision } from "./format.ts";
 
 /** One line of a label/value list. */
@@ -265,9 +265,7 @@ export function sweepView(sweep: Sweep): SweepView {
         const value = configValue(point.config, p);
         return value === undefined ? [] : [`${p}: ${formatConfigValue(value)}`];
       }),
-      decode: headlineMeasurement(measurements, "decode", PREFERRED_DECODE_TOKENS),
-      prefill: headlineMeasurement(measurements, "prefill", PREFERRED_PREFILL_TOKENS),
-      ttft: headlineMeasurement(measurements, "ttft"),
+      ...headlines(measurements),
       peakMemory: peakMemory(point.memory),
       primary: primaryScore(point.quality),
       otherConfig: otherConfig(point.config, sweep.parameters),

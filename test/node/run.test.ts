@@ -1,0 +1,303 @@
+// `edgebench run` on generated models through the real llama.cpp: what it measures, how it judges
+// quality, and that nothing measured is lost when a test crashes, times out or the run is killed.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Bundle, type Measurement } from "../../schema/bundle.ts";
+import { Envelope, verifyEnvelope } from "../../schema/signing.ts";
+import { summarize } from "../../schema/summary.ts";
+import { CLI } from "../support/cli.ts";
+import { fixtureModel, QUICK, runModel, tempDir } from "../support/edgebench-run.ts";
+
+const COUNTER_SUITE = join(import.meta.dirname, "..", "fixtures", "suites", "counter.jsonl");
+
+let dir: string;
+let counter: string;
+let looper: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = await tempDir("run");
+  counter = await fixtureModel(dir, "counter");
+  looper = await fixtureModel(dir, "looper");
+  env = { EDGEBENCH_HOME: join(dir, "home") };
+});
+
+const find = (b: Bundle, kind: string, label: string, cold = false) =>
+  b.measurements.find((m) => m.kind === kind && m.label === label && Boolean(m.cold) === cold);
+
+function expectStatistics(m: Measurement | undefined, repetitions: number) {
+  expect(m).toBeDefined();
+  const samples = m?.samples ?? [];
+  expect(samples).toHaveLength(repetitions);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  // Stored figures keep 6 significant digits.
+  expect(Math.abs((m?.mean as number) - mean) / mean).toBeLessThan(1e-5);
+  expect(m?.min).toBe(Math.min(...samples));
+  expect(m?.max).toBe(Math.max(...samples));
+  expect(m?.repetitions).toBe(repetitions);
+}
+
+describe("edgebench run on the counter model", () => {
+  let bundle: Bundle;
+  let wallMs: number;
+
+  beforeAll(async () => {
+    const out = join(dir, "counter.json");
+    const start = performance.now();
+    const result = await runModel(
+      counter,
+      [...QUICK, "--suite", COUNTER_SUITE, "--no-builtin-suite", "--out", out],
+      env,
+    );
+    wallMs = performance.now() - start;
+    expect(result.code, result.stderr).toBe(0);
+    bundle = result.bundle as Bundle;
+  });
+
+  it("writes a valid bundle that identifies the model file and this device", async () => {
+    expect(Bundle.safeParse(bundle).success).toBe(true);
+    expect(bundle.model).toMatchObject({ format: "gguf", architecture: "llama", quantization: "Q8_0", vocabSize: 394 });
+    expect(bundle.model.fileBytes).toBe((await stat(counter)).size);
+    const { createHash } = await import("node:crypto");
+    expect(bundle.model.sha256).toBe(
+      createHash("sha256")
+        .update(await readFile(counter))
+        .digest("hex"),
+    );
+    expect(bundle.runtime).toMatchObject({ engine: "node-llama-cpp", backend: "cpu" });
+    expect(bundle.config).toMatchObject({ threads: 1, batchSize: 512, contextSize: 2048 });
+    expect(bundle.device.cpu?.cores).toBeGreaterThanOrEqual(1);
+    expect(bundle.provenance).toMatchObject({ method: "measured", tool: { name: "edgebench" } });
+  });
+
+  it("keeps the cold load and the warm-up run apart from the repetitions", () => {
+    expect(bundle.measurements.filter((m) => m.kind === "load")).toEqual([
+      expect.objectContaining({ cold: true, repetitions: 1, unit: "ms" }),
+    ]);
+    const warmup = find(bundle, "decode", "tg16", true);
+    expect(warmup).toMatchObject({ nGen: 16, repetitions: 1 });
+    expect(find(bundle, "decode", "tg32", true)).toBeUndefined();
+  });
+
+  it("repeats every prefill and decode size, with raw samples and their statistics", () => {
+    expectStatistics(find(bundle, "prefill", "pp32"), 2);
+    expectStatistics(find(bundle, "prefill", "pp64"), 2);
+    expectStatistics(find(bundle, "decode", "tg16"), 2);
+    expectStatistics(find(bundle, "decode", "tg32"), 2);
+    expect(find(bundle, "prefill", "pp64")).toMatchObject({ nPrompt: 64, unit: "tokens/s" });
+    expect(find(bundle, "decode", "tg32")).toMatchObject({ nGen: 32, depth: 16, unit: "tokens/s" });
+    expectStatistics(find(bundle, "ttft", "ttft@32"), 2);
+  });
+
+  it("times tokens consistently: per-token latency matches the decode rate, and nothing beats the wall clock", () => {
+    const decode = find(bundle, "decode", "tg32") as Measurement;
+    const perToken = find(bundle, "token_latency", "tg32 per token") as Measurement;
+    // 31 gaps per run of 32 tokens, two runs.
+    expect(perToken.repetitions).toBe(62);
+    expect(perToken.p50).toBeLessThanOrEqual(perToken.p95 as number);
+    // Each run's decode rate is the inverse of its mean gap; over two runs the two agree closely
+    // (exactly only when the runs took the same time).
+    const fromGaps = 1000 / (perToken.mean as number);
+    expect(Math.abs(fromGaps - (decode.mean as number)) / (decode.mean as number)).toBeLessThan(0.2);
+    const decodedTokens = bundle.measurements
+      .filter((m) => m.kind === "decode")
+      .reduce((sum, m) => sum + (m.nGen as number) * (m.repetitions as number), 0);
+    const slowest = Math.min(...bundle.measurements.filter((m) => m.kind === "decode").map((m) => m.min as number));
+    expect((decodedTokens / slowest) * 1000).toBeLessThan(wallMs);
+  });
+
+  it("passes its known-answer suite and fails the perplexity gate: it counts, it does not model language", () => {
+    const suite = bundle.quality?.suites?.find((s) => s.name === "counter-known-answers");
+    expect(suite?.scores?.[0]).toMatchObject({ metric: "accuracy", value: 1, passed: 3, total: 3 });
+    expect(suite?.items?.map((i) => [i.id, i.passed])).toEqual([
+      ["after-three", true],
+      ["after-nine", true],
+      ["teens", true],
+    ]);
+    expect(bundle.quality?.perplexity?.value).toBeGreaterThan(394);
+    expect(bundle.quality?.flags?.map((f) => f.code)).toContain("perplexity_near_chance");
+    expect(summarize(bundle).qualityStatus).toBe("fail");
+  });
+
+  it("records peak memory and the model's size", () => {
+    expect(bundle.memory?.peakRssBytes).toBeGreaterThan(10e6);
+    expect(bundle.memory?.modelBytes).toBeGreaterThan(0);
+  });
+});
+
+describe("quality gates and lints", () => {
+  it("flags the looper model's output as degenerate and fails it", async () => {
+    const out = join(dir, "looper.json");
+    const result = await runModel(looper, [...QUICK, "--repetitions", "1", "--out", out], env);
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = result.bundle as Bundle;
+    const degenerate = bundle.quality?.flags?.find((f) => f.code === "degenerate_outputs");
+    expect(degenerate).toMatchObject({ severity: "fail", source: "automatic" });
+    expect(degenerate?.evidence).toMatch(/machine learning machine learning/);
+    expect(bundle.quality?.suites?.[0]?.name).toBe("edgebench-core");
+    expect(summarize(bundle)).toMatchObject({
+      qualityStatus: "fail",
+      qualityReason: expect.stringMatching(/degenerate/),
+    });
+  });
+
+  it("warns when a prompt is longer than the batch (seed report 003's truncation)", async () => {
+    const out = join(dir, "small-batch.json");
+    const args = [...QUICK, "--batch", "16", "--repetitions", "1", "--no-builtin-suite", "--out", out];
+    const result = await runModel(counter, args, env);
+    expect(result.code, result.stderr).toBe(0);
+    const warning = result.bundle?.warnings?.find((w) => w.code === "prompt_longer_than_batch");
+    expect(warning?.message).toMatch(/64-token prompt is longer than the batch size \(16\)/);
+    expect(result.bundle?.config?.batchSize).toBe(16);
+  });
+
+  it("records declared targets as met or missed, with the measured value", async () => {
+    const out = join(dir, "targets.json");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--out", out];
+    const targets = ["--target", "decode_tps>=1", "--target", "ttft_ms<=0.001", "--target", "success_rate>=99%"];
+    const result = await runModel(counter, [...args, ...targets], env);
+    const bundle = result.bundle as Bundle;
+    const decode = summarize(bundle).decodeTps as number;
+    expect(bundle.targets).toEqual([
+      expect.objectContaining({ metric: "decode_tps", op: ">=", threshold: 1, actual: decode, passed: true }),
+      expect.objectContaining({ metric: "ttft_ms", passed: false }),
+      expect.objectContaining({
+        metric: "success_rate",
+        threshold: 0.99,
+        passed: false,
+        label: expect.stringMatching(/not measured/),
+      }),
+    ]);
+  });
+});
+
+describe("nothing measured is lost", () => {
+  it("records a llama.cpp abort as a crash, restarts, and keeps measuring", async () => {
+    const out = join(dir, "crash.json");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--perplexity-tokens", "0", "--out", out];
+    const result = await runModel(counter, args, { ...env, EDGEBENCH_TEST_ABORT_ON: "decode" });
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = result.bundle as Bundle;
+    expect(bundle.failure).toMatchObject({ stage: "decode", kind: "crash", signal: "SIGABRT" });
+    expect(find(bundle, "prefill", "pp32")).toBeDefined();
+    expect(bundle.measurements.some((m) => m.kind === "decode")).toBe(false);
+  });
+
+  it("records a test that overruns its time limit as a timeout", async () => {
+    const out = join(dir, "timeout.json");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--perplexity-tokens", "0", "--timeout", "1ms"];
+    const result = await runModel(counter, [...args, "--out", out], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.bundle?.failure).toMatchObject({ kind: "timeout" });
+  });
+
+  it("leaves a valid partial bundle with a failure entry when the run is killed mid-way", async () => {
+    const out = join(dir, "killed.json");
+    const child = spawnRun([...QUICK, "--repetitions", "50", "--no-builtin-suite", "--out", out]);
+    await waitFor(async () => (await stat(out).catch(() => undefined)) !== undefined);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const partial = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
+    expect(partial.failure).toMatchObject({ stage: "process", kind: "interrupted" });
+    expect(partial.measurements.length).toBeGreaterThan(0);
+  });
+
+  it("writes what was measured and exits 130 on Ctrl-C", async () => {
+    const out = join(dir, "interrupted.json");
+    const child = spawnRun([...QUICK, "--repetitions", "50", "--no-builtin-suite", "--out", out]);
+    await waitFor(async () => (await stat(out).catch(() => undefined)) !== undefined);
+    child.kill("SIGINT");
+    const code = await new Promise((r) => child.once("exit", r));
+    expect(code).toBe(130);
+    const partial = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
+    expect(partial.failure?.kind).toBe("interrupted");
+    expect(find(partial, "prefill", "pp32")?.samples?.length).toBeGreaterThan(0);
+  });
+
+  function spawnRun(args: string[]): ChildProcess {
+    return spawn(process.execPath, [CLI, "run", counter, ...args], {
+      env: { ...process.env, ...env },
+      stdio: "ignore",
+    });
+  }
+});
+
+describe("sweeps, soak, privacy", () => {
+  it("runs a parameter grid into one bundle with a point per configuration", async () => {
+    const out = join(dir, "sweep.json");
+    const args = [
+      ...QUICK,
+      "--repetitions",
+      "1",
+      "--no-builtin-suite",
+      "--sweep",
+      "batch=16,64",
+      "--sweep",
+      "ctx=256,512",
+    ];
+    const result = await runModel(counter, [...args, "--out", out], env);
+    expect(result.code, result.stderr).toBe(0);
+    const sweep = result.bundle?.sweep;
+    expect(sweep?.parameters).toEqual(["batchSize", "contextSize"]);
+    expect(sweep?.points.map((p) => [p.config.batchSize, p.config.contextSize])).toEqual([
+      [16, 256],
+      [16, 512],
+      [64, 256],
+      [64, 512],
+    ]);
+    for (const point of sweep?.points ?? []) expect(point.measurements?.some((m) => m.kind === "decode")).toBe(true);
+  });
+
+  it("soaks: repeated requests with latency, memory over time and a leak verdict", async () => {
+    const out = join(dir, "soak.json");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--perplexity-tokens", "0"];
+    const soakArgs = ["--soak", "3s", "--interval", "50ms", "--soak-tokens", "8"];
+    const result = await runModel(counter, [...args, ...soakArgs, "--out", out], env);
+    const soak = result.bundle?.soak;
+    expect(soak?.requests).toBeGreaterThanOrEqual(3);
+    expect(soak?.failures).toBe(0);
+    expect(soak?.series).toHaveLength(soak?.requests as number);
+    expect(soak?.latencyMs?.p50).toBeGreaterThan(0);
+    expect(soak?.memory?.peakBytes).toBeGreaterThan(0);
+    expect(soak?.durationMs).toBeGreaterThanOrEqual(3000);
+  });
+
+  it("--anon leaves out what identifies the machine; --print-payload prints the signed envelope", async () => {
+    const out = join(dir, "anon.json");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--anon", "--print-payload", "--out", out];
+    const result = await runModel(counter, [...args, "--registry", "http://127.0.0.1:9"], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.bundle?.device.identity).toBeUndefined();
+    const envelope = Envelope.parse(JSON.parse(result.stdout));
+    expect((await verifyEnvelope(envelope)).ok).toBe(true);
+    expect(envelope.payload).toEqual(JSON.parse(JSON.stringify(result.bundle)));
+  });
+});
+
+describe("bad input", () => {
+  it("refuses bad flags with exit code 2 and a precise message", async () => {
+    const result = await runModel(counter, ["--ctx", "lots", "--gen-sizes", "1"], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--ctx must be a whole number/);
+    expect(result.stderr).toMatch(/--gen-sizes: generate at least 2 tokens/);
+  });
+
+  it("explains a file that is not a usable GGUF before llama.cpp sees it", async () => {
+    const bad = join(dir, "not-a-model.gguf");
+    await writeFile(bad, "this is not a model");
+    const result = await runModel(bad, QUICK, env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/not-a-model\.gguf/);
+    expect(result.stderr).toMatch(/not a GGUF file/i);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
