@@ -26,12 +26,18 @@ export interface Engine {
 
 const now = () => performance.now();
 
-export async function openEngine(config: EngineConfig): Promise<{ engine: Engine; ready: Ready }> {
+/** For the benchmarks: llama.cpp's own timings, read from its log, to compare with what edgebench measures. */
+export interface Tracking {
+  logger: (level: LlamaLogLevel, message: string) => void;
+}
+
+export async function openEngine(config: EngineConfig, tracking?: Tracking): Promise<{ engine: Engine; ready: Ready }> {
   const llama = await getLlama({
     gpu: config.gpu === "cpu" ? false : config.gpu,
     build: "never",
     progressLogs: false,
-    logLevel: LlamaLogLevel.error,
+    logLevel: tracking ? LlamaLogLevel.info : LlamaLogLevel.error,
+    ...(tracking ? { logger: tracking.logger } : {}),
   });
   const loadStart = now();
   const model = await llama.loadModel({ modelPath: config.modelPath, gpuLayers: config.gpuLayers ?? "auto" });
@@ -44,6 +50,7 @@ export async function openEngine(config: EngineConfig): Promise<{ engine: Engine
     threads: config.threads,
     ...(config.flashAttention === undefined ? {} : { flashAttention: config.flashAttention }),
     ...(kvType ? { experimentalKvCacheKeyType: kvType, experimentalKvCacheValueType: kvType } : {}),
+    ...(tracking ? { performanceTracking: true } : {}),
   });
   const contextMs = now() - contextStart;
   const sequence = context.getSequence();

@@ -8,7 +8,6 @@ export interface LintInput {
   contextSize: number;
   batchSize: number;
   threads: number;
-  gpuLayers?: number | "auto" | "max" | undefined;
   /** Every prompt length the run will evaluate, in tokens (estimated for text prompts). */
   promptTokens: number[];
   /** The longest prompt plus generation the run will ask for, in tokens. */
@@ -17,8 +16,6 @@ export interface LintInput {
   ramBytes: number;
   modelFileBytes: number;
   trainContextSize?: number | undefined;
-  /** Known only after loading: the backend llama.cpp ended up on. */
-  backend?: string | undefined;
 }
 
 export function lintConfig(input: LintInput): Warning[] {
@@ -58,14 +55,22 @@ export function lintConfig(input: LintInput): Warning[] {
       message: `the context (${input.contextSize}) is longer than the model was trained for (${input.trainContextSize}).`,
     });
   }
+  return warnings;
+}
+
+/** Lints that need the loaded model: what llama.cpp actually did with the configuration. */
+export function lintLoaded(input: {
+  gpuLayers?: number | "auto" | "max" | undefined;
+  backend?: string | undefined;
+}): Warning[] {
   const wantsGpu = input.gpuLayers === "max" || (typeof input.gpuLayers === "number" && input.gpuLayers > 0);
-  if (wantsGpu && input.backend === "cpu") {
-    warnings.push({
+  if (!wantsGpu || input.backend !== "cpu") return [];
+  return [
+    {
       code: "gpu_layers_without_gpu",
       message: `${input.gpuLayers} GPU layers were asked for, but llama.cpp runs on the CPU here: no GPU backend was found.`,
-    });
-  }
-  return warnings;
+    },
+  ];
 }
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;

@@ -15,7 +15,7 @@ import { PERPLEXITY_TEXT } from "../quality/perplexity-text.ts";
 import { type Suite, scoreOutput, toQualitySuite } from "../quality/suite.ts";
 import { loadUserSuite } from "../quality/user-suite.ts";
 import { assembleBundle, type RunContext } from "./assemble.ts";
-import { lintConfig } from "./lints.ts";
+import { lintConfig, lintLoaded } from "./lints.ts";
 import type { EngineConfig, Ready, TestResult, TestSpec } from "./protocol.ts";
 import { judgeQuality } from "./quality-verdict.ts";
 import { Recorder } from "./recorder.ts";
@@ -186,7 +186,6 @@ export async function runBenchmark(options: RunOptions, hooks: RunHooks): Promis
       contextSize: base.contextSize,
       batchSize: base.batchSize,
       threads: base.threads,
-      gpuLayers: base.gpuLayers,
       promptTokens: [...options.promptSizes, options.ttftPrompt, ...suites.flatMap((s) => s.promptTokens)],
       longestSequence: Math.max(...options.promptSizes, options.decodePrompt + Math.max(...options.genSizes)),
       physicalCores: device.cpu?.cores ?? 1,
@@ -215,26 +214,14 @@ export async function runBenchmark(options: RunOptions, hooks: RunHooks): Promis
     if (!(await session.open(index === 0))) {
       progress.fail(`the model did not load: ${pointRec.failures.at(-1)?.failure.message ?? "unknown error"}`);
       points.push({ config: settings, rec: pointRec });
+      if (configs.length > 1) ctx.sweepPoints = points.map((p) => sweepPoint(p.config, p.rec, p.quality));
       await session.close();
       if (index === 0 && configs.length === 1) break;
       continue;
     }
     if (index === 0) {
       ctx.ready = session.ready;
-      ctx.warnings.push(
-        ...lintConfig({
-          contextSize: settings.contextSize,
-          batchSize: settings.batchSize,
-          threads: settings.threads,
-          gpuLayers: settings.gpuLayers,
-          promptTokens: [],
-          longestSequence: 0,
-          physicalCores: Number.MAX_SAFE_INTEGER,
-          ramBytes: Number.MAX_SAFE_INTEGER,
-          modelFileBytes: 0,
-          backend: session.ready?.backend,
-        }),
-      );
+      ctx.warnings.push(...lintLoaded({ gpuLayers: settings.gpuLayers, backend: session.ready?.backend }));
     }
     progress.succeed(
       `loaded in ${((session.ready?.loadMs ?? 0) / 1000).toFixed(2)} s on ${session.ready?.backend}${label}`,
@@ -243,6 +230,8 @@ export async function runBenchmark(options: RunOptions, hooks: RunHooks): Promis
     const quality = await measureConfig(session, options, contextSize, suites, hooks, index === 0 ? ctx : undefined);
     if (index === 0) ctx.quality = quality;
     points.push({ config: settings, rec: pointRec, quality });
+    // Finished points go into every later checkpoint, so a kill mid-sweep keeps them.
+    if (configs.length > 1) ctx.sweepPoints = points.map((p) => sweepPoint(p.config, p.rec, p.quality));
     if (index === 0 && options.soak && !hooks.signal.aborted) {
       progress.step(`Soak for ${(options.soak.durationMs / 60_000).toFixed(1)} min`);
       ctx.soak = await runSoak(session, options.soak, promptText, hooks);
@@ -252,9 +241,6 @@ export async function runBenchmark(options: RunOptions, hooks: RunHooks): Promis
     if (hooks.signal.aborted) break;
   }
 
-  if (configs.length > 1) {
-    ctx.sweepPoints = points.map((p): SweepPoint => sweepPoint(p.config, p.rec, p.quality));
-  }
   return snapshot(true);
 }
 
