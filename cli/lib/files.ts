@@ -6,16 +6,24 @@ import { CliError, EXIT_USAGE } from "../errors.ts";
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
-export async function readJsonFile(path: string): Promise<unknown> {
+/** Reads a file the user named, with a one-line error that says which file and why not. */
+export async function readUserFile(path: string, what: string, maxBytes: number): Promise<Buffer> {
   let buffer: Buffer;
   try {
     buffer = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new CliError(`cannot read ${path}: ${why}`, EXIT_USAGE);
+    throw new CliError(`cannot read ${what} ${path}: ${why}`, EXIT_USAGE);
   }
-  if (buffer.byteLength > MAX_FILE_BYTES) throw new CliError(`${path} is larger than 16 MB; not a result bundle`);
+  if (buffer.byteLength > maxBytes) {
+    throw new CliError(`${path} is ${buffer.byteLength} bytes; a ${what} may be at most ${maxBytes / 2 ** 20} MiB`);
+  }
+  return buffer;
+}
+
+export async function readJsonFile(path: string): Promise<unknown> {
+  const buffer = await readUserFile(path, "bundle", MAX_FILE_BYTES);
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buffer));
   } catch (error) {

@@ -2,11 +2,11 @@
 // by a script and diffed. Every line is validated before anything runs, and a mistake is reported as
 // one line naming the file, the line number and what is wrong, like a compiler would.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import * as z from "zod";
 import { issueDetails } from "../../schema/issues.ts";
-import { CliError, EXIT_USAGE } from "../errors.ts";
+import { CliError } from "../errors.ts";
+import { readUserFile } from "../lib/files.ts";
 import { MAX_SUITE_ITEMS, Suite, SuiteItem } from "./suite.ts";
 
 /** Longest line: room for a long prompt or a large JSON Schema, not for a pasted document. */
@@ -23,17 +23,7 @@ const Header = z.strictObject({
 
 /** Reads and validates a suite file; throws a CliError whose message is one line. */
 export async function loadUserSuite(path: string): Promise<Suite> {
-  let buffer: Buffer;
-  try {
-    buffer = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new CliError(`cannot read suite ${path}: ${why}`, EXIT_USAGE);
-  }
-  if (buffer.byteLength > MAX_SUITE_FILE_BYTES) {
-    throw new CliError(`${path}: the file is ${buffer.byteLength} bytes; a suite may be at most 16 MiB`);
-  }
+  const buffer = await readUserFile(path, "suite", MAX_SUITE_FILE_BYTES);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(buffer);

@@ -83,7 +83,11 @@ describe("targets", () => {
 
 describe("sweeps", () => {
   it("build the full grid in order", () => {
-    const base = { contextSize: 512, batchSize: 512, threads: 2 };
+    const base: { contextSize: number; batchSize: number; threads: number; flashAttention?: boolean } = {
+      contextSize: 512,
+      batchSize: 512,
+      threads: 2,
+    };
     const grid = sweepGrid(base, [parseSweep("batch=256,768"), parseSweep("fa=on,off")]);
     expect(grid.map((c) => [c.batchSize, c.flashAttention])).toEqual([
       [256, true],
