@@ -241,7 +241,8 @@ export async function runBenchmark(options: RunOptions, hooks: RunHooks): Promis
     if (hooks.signal.aborted) break;
   }
 
-  return snapshot(true);
+  // A run stopped between two tests has no failed test to show for it, but it is still unfinished.
+  return snapshot(!hooks.signal.aborted);
 }
 
 interface LoadedSuite {
