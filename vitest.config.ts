@@ -6,29 +6,39 @@ import { defineConfig } from "vitest/config";
 // tests do not need it to be.
 mkdirSync("site/dist", { recursive: true });
 
+// The Worker under test, inside workerd against a real local D1 with the real migrations. Rate
+// limits are raised for the ordinary tests (a fuzz test sends thousands of requests) and kept low,
+// as configured in production, for the test that checks them.
+const workerProject = (name: string, include: string[], limits: { ip: number; key: number }) => ({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("migrations"),
+          NODE_SIGNED: JSON.stringify(inject("nodeSigned")),
+          ADMIN_TOKEN: "test-admin-token-0123456789",
+        },
+        ratelimits: {
+          RATE_LIMIT_IP: { namespace_id: "1001", simple: { limit: limits.ip, period: 60 as const } },
+          RATE_LIMIT_KEY: { namespace_id: "1002", simple: { limit: limits.key, period: 60 as const } },
+        },
+      },
+    })),
+  ],
+  test: {
+    name,
+    include,
+    setupFiles: ["test/worker/apply-migrations.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+  },
+});
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        // Inside workerd, against a real local D1 with the real migrations.
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations("migrations"),
-                NODE_SIGNED: JSON.stringify(inject("nodeSigned")),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "worker",
-          include: ["test/worker/**/*.test.ts"],
-          setupFiles: ["test/worker/apply-migrations.ts"],
-          globalSetup: ["test/support/global-setup.ts"],
-        },
-      },
+      workerProject("worker", ["test/worker/**/*.test.ts"], { ip: 1_000_000, key: 1_000_000 }),
+      workerProject("worker-limits", ["test/worker-limits/**/*.test.ts"], { ip: 10, key: 5 }),
       {
         test: {
           name: "node",

@@ -11,6 +11,7 @@ const commands = {
   run: () => import("./commands/run.ts").then((m) => m.default),
   fixture: () => import("./commands/fixture.ts").then((m) => m.default),
   outbox: () => import("./commands/outbox.ts").then((m) => m.default),
+  import: () => import("./commands/import.ts").then((m) => m.default),
 };
 
 export const main = defineCommand({

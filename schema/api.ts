@@ -10,11 +10,20 @@ export const ERROR_STATUS = {
   invalid_envelope: 400,
   invalid_bundle: 400,
   invalid_query: 400,
+  invalid_request: 400,
   bad_signature: 401,
+  unauthorized: 401,
+  key_revoked: 403,
+  key_rotated: 403,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  nonce_reused: 409,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  created_out_of_window: 422,
+  rate_limited: 429,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -36,13 +45,35 @@ export const ErrorBody = z.strictObject({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** A finding the registry made about a run (implausible speed, outlier, revoked key, a moderator's note…). */
+export const RunFlag = z.strictObject({
+  code: z.string(),
+  reason: z.string(),
+  rankApart: z.boolean(),
+});
+export type RunFlag = z.infer<typeof RunFlag>;
+
+export const REPRODUCTION_TOLERANCE = 0.15;
+export const ReproductionLevel = z
+  .enum(["single", "reproduced", "disputed"])
+  .describe(
+    `single: one submitter; reproduced: at least two independent keys whose mean decode speeds agree within ${REPRODUCTION_TOLERANCE * 100}%; disputed: two or more that do not`,
+  );
+export type ReproductionLevel = z.infer<typeof ReproductionLevel>;
+
+export const RunStatus = z.enum(["visible", "hidden", "retracted"]);
+
 export const RunRow = RunSummary.extend({
   id: z.string(),
   url: z.string(),
   deviceId: z.string(),
   receivedAt: z.string(),
-  /** Runs that failed quality gates are listed after the ranked ones, with their reason. */
+  /** Runs that failed quality gates or were flagged are listed after the ranked ones, with their reason. */
   rankedApart: z.boolean(),
+  flags: z.array(RunFlag),
+  reproduction: ReproductionLevel,
+  status: RunStatus,
+  statusReason: z.string().nullable(),
 });
 export type RunRow = z.infer<typeof RunRow>;
 
@@ -53,6 +84,17 @@ export const SubmitResponse = z.strictObject({
   created: z.boolean(),
 });
 export type SubmitResponse = z.infer<typeof SubmitResponse>;
+
+export const DryRunResponse = z.strictObject({
+  valid: z.literal(true),
+  id: z.string(),
+  deviceId: z.string(),
+  alreadyStored: z.boolean(),
+  summary: RunSummary,
+  flags: z.array(RunFlag),
+  rankedApart: z.boolean(),
+});
+export type DryRunResponse = z.infer<typeof DryRunResponse>;
 
 export const RunDetail = z.strictObject({
   run: RunRow,
@@ -73,7 +115,7 @@ export type RunPage = z.infer<typeof RunPage>;
 export const Leaderboard = z.strictObject({
   hardware: z.string().nullable(),
   model: z.string().nullable(),
-  metric: z.literal("decode_tps"),
+  metric: z.enum(["decode_tps", "prefill_tps", "ttft_ms"]),
   items: z.array(RunRow),
   nextCursor: z.string().nullable(),
 });

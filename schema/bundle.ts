@@ -550,6 +550,7 @@ export const Warning = z.strictObject({
 // provenance
 
 export const ImportFormat = z.enum(["llama-bench", "lm-eval", "ollama", "llama-server", "mlx", "rkllm", "report"]);
+export type ImportFormat = z.infer<typeof ImportFormat>;
 
 export const Provenance = z.strictObject({
   tool: z.strictObject({ name: text(), version: text() }),

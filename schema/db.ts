@@ -1,19 +1,30 @@
 // D1 tables. The verified envelope is stored verbatim; the columns beside it are what leaderboards
-// sort and filter on. Raw samples stay inside the envelope: one bundle writes at most four rows, and
-// every index is one more row written per run, so each index here serves a query the API makes.
+// sort and filter on. Raw samples stay inside the envelope. Every index is one more row written per
+// run, so each index here serves a query the API makes. Nothing is ever deleted: runs are flagged,
+// hidden, retracted or annotated, and every such action is in the audit log.
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { Backend, Engine, ImportFormat } from "./bundle.ts";
 import { QualityStatus } from "./summary.ts";
 
 // drizzle wants a non-empty tuple for an enum column; zod gives the same values as an array.
 const values = <T extends string>(options: readonly T[]) => options as [T, ...T[]];
 
+export const KEY_STATUSES = ["active", "rotated", "revoked"] as const;
+export const REPRODUCTION_LEVELS = ["single", "reproduced", "disputed"] as const;
+export const ANNOTATION_EFFECTS = ["note", "rank_apart"] as const;
+
 export const devices = sqliteTable("devices", {
   id: text("id").primaryKey(),
   // Not unique-indexed: the id is a hash of the key, so the primary key already keeps keys unique.
   publicKey: text("public_key").notNull(),
   firstSeenAt: text("first_seen_at").notNull(),
+  /** The id of the first key of a rotation chain: keys of one lineage are one submitter. */
+  lineage: text("lineage").notNull(),
+  status: text("status", { enum: KEY_STATUSES }).notNull().default("active"),
+  statusAt: text("status_at"),
+  /** For a rotated key, the device id of the key that replaced it. */
+  replacedBy: text("replaced_by"),
 });
 
 export const hardware = sqliteTable("hardware", {
@@ -29,6 +40,18 @@ export const models = sqliteTable("models", {
   parameters: integer("parameters"),
   firstSeenAt: text("first_seen_at").notNull(),
 });
+
+/** Other spellings of a hardware or model slug, resolved to the canonical one on every read. */
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    kind: text("kind", { enum: ["hardware", "model"] }).notNull(),
+    alias: text("alias").notNull(),
+    slug: text("slug").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.alias] })],
+);
 
 export const runs = sqliteTable(
   "runs",
@@ -49,6 +72,8 @@ export const runs = sqliteTable(
     parameters: integer("parameters"),
     engine: text("engine", { enum: values(Engine.options) }).notNull(),
     engineVersion: text("engine_version"),
+    /** engineVersion with every number zero-padded, so versions compare as strings (annotations). */
+    versionKey: text("version_key"),
     backend: text("backend", { enum: values(Backend.options) }),
     decodeTps: real("decode_tps"),
     decodeNGen: integer("decode_n_gen"),
@@ -60,25 +85,87 @@ export const runs = sqliteTable(
     qualityStatus: text("quality_status", { enum: values(QualityStatus.options) }).notNull(),
     qualityReason: text("quality_reason"),
     qualityScore: real("quality_score"),
-    /** 0 = ranked, 1 = ranked apart (failed quality gates): the first sort key of every leaderboard. */
+    /** Server-side findings (implausible, outlier, revoked key…): JSON array of {code, reason}. */
+    flags: text("flags").notNull().default("[]"),
+    /** 0 = ranked, 1 = ranked apart (failed quality gates, flagged, retracted): the first sort key. */
     rankGroup: integer("rank_group").notNull(),
-    /** decode tok/s with -1 for "not measured", so keyset pagination never compares NULLs. */
+    /** Sort keys with -1 for "not measured" (+inf for TTFT), so keyset pagination never compares NULLs. */
     decodeSortKey: real("decode_sort_key").notNull(),
+    prefillSortKey: real("prefill_sort_key").notNull(),
+    ttftSortKey: real("ttft_sort_key").notNull(),
+    /** hardware|model|quantization|engine: the cell whose runs are compared and reproduced. */
+    cell: text("cell").notNull(),
+    /** The cell's reproduction level, kept on each run so leaderboards read no other table. */
+    reproduction: text("reproduction", { enum: REPRODUCTION_LEVELS }).notNull().default("single"),
     method: text("method", { enum: ["measured", "imported"] }).notNull(),
     importFormat: text("import_format", { enum: values(ImportFormat.options) }),
     createdAt: text("created_at").notNull(),
     measuredAt: text("measured_at"),
-    receivedAt: text("received_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+    receivedAt: text("received_at").notNull(),
+    nonce: text("nonce"),
+    hiddenReason: text("hidden_reason"),
+    retractedAt: text("retracted_at"),
+    retractionReason: text("retraction_reason"),
     /** Canonical JSON of the signed envelope; its sha256 prefix is the run id. */
     envelope: text("envelope").notNull(),
   },
   (t) => [
     index("runs_hardware_rank").on(t.hardwareSlug, t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
+    index("runs_hardware_prefill").on(t.hardwareSlug, t.rankGroup, sql`${t.prefillSortKey} desc`, t.id),
+    index("runs_hardware_ttft").on(t.hardwareSlug, t.rankGroup, t.ttftSortKey, t.id),
     index("runs_model_rank").on(t.modelSlug, t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
     index("runs_rank").on(t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
     index("runs_received").on(t.receivedAt, t.id),
+    index("runs_cell").on(t.cell),
+    // A nonce may be used once per key: the same bytes again are an idempotent resend, other bytes a replay.
+    uniqueIndex("runs_device_nonce").on(t.deviceId, t.nonce).where(sql`${t.nonce} is not null`),
   ],
+);
+
+/**
+ * Per cell, recomputed from its runs whenever one is added or changes: how many ranked runs and
+ * independent submitters (key lineages) it has, and whether they reproduce each other.
+ */
+export const cells = sqliteTable("cells", {
+  cell: text("cell").primaryKey(),
+  runs: integer("runs").notNull(),
+  lineages: integer("lineages").notNull(),
+  decodeMean: real("decode_mean"),
+  decodeStddev: real("decode_stddev"),
+  level: text("level", { enum: REPRODUCTION_LEVELS }).notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Moderators' notes on every run of an engine version range (e.g. a known-slow build). */
+export const annotations = sqliteTable("annotations", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  engine: text("engine", { enum: values(Engine.options) }).notNull(),
+  fromVersion: text("from_version").notNull(),
+  toVersion: text("to_version").notNull(),
+  fromKey: text("from_key").notNull(),
+  toKey: text("to_key").notNull(),
+  note: text("note").notNull(),
+  effect: text("effect", { enum: ANNOTATION_EFFECTS }).notNull(),
+  createdAt: text("created_at").notNull(),
+  removedAt: text("removed_at"),
+});
+
+/** Every moderation and key action, public. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    /** "admin", or the device id that signed the action. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    reason: text("reason"),
+    details: text("details"),
+  },
+  (t) => [index("audit_log_at").on(t.at)],
 );
 
 export type RunRecord = typeof runs.$inferSelect;
 export type NewRunRecord = typeof runs.$inferInsert;
+export type DeviceRecord = typeof devices.$inferSelect;

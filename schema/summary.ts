@@ -163,3 +163,10 @@ export function summarize(bundle: Bundle): RunSummary {
     measuredAt: bundle.provenance.measuredAt ?? null,
   };
 }
+
+/** The cell a run belongs to: runs of one hardware × model × quantization × engine are compared and reproduced together. */
+export function cellOf(summary: Pick<RunSummary, "hardwareSlug" | "modelSlug" | "quantization" | "engine">): string {
+  return [summary.hardwareSlug, summary.modelSlug, (summary.quantization ?? "").toLowerCase(), summary.engine].join(
+    "|",
+  );
+}

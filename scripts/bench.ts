@@ -12,6 +12,7 @@ import { PERPLEXITY_TEXT } from "../cli/quality/perplexity-text.ts";
 import { VERSION } from "../cli/version.ts";
 import { Bundle } from "../schema/bundle.ts";
 import { summarize } from "../schema/summary.ts";
+import { benchApi } from "./bench-api.ts";
 import { ROOT } from "./local-registry.ts";
 
 const LARGEST_PARAMS = 100_000_000;
@@ -65,8 +66,7 @@ async function measurementOverhead(model: string, threads: number) {
   return { ours, theirs };
 }
 
-async function main() {
-  const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-"));
+async function measureSection(dir: string): Promise<string> {
   const model = join(dir, "random-100m.gguf");
   const cores = os.availableParallelism();
   try {
@@ -101,16 +101,8 @@ async function main() {
       const s = summarize(bundle);
       return `| \`edgebench run random-100m.gguf${args.length ? ` ${args.join(" ")}` : ""}\` (${label}) | ${fmt(ms / 1000)} s | ${fmt(s.decodeTps ?? 0)} | ${fmt(s.prefillTps ?? 0)} | ${fmt(s.ttftMs ?? 0)} | ${bundle.config?.threads} |`;
     });
-    const text = `# Benchmarks
-
-Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
-(it writes this file). Figures from a shared virtual machine vary from run to run; compare runs made
-on the same machine.
-
-- Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}
-- Machine: ${machine}
-
-## Measurement core (\`edgebench run\`)
+    void machine;
+    return `## Measurement core (\`edgebench run\`)
 
 Model: a generated random-weight llama model, ${fmt(written.value.parameters / 1e6)}M parameters, Q8_0,
 ${fmt(fileBytes / 1e6)} MB (\`edgebench fixture random --params ${LARGEST_PARAMS}\`; written in ${fmt(written.ms / 1000, 2)} s).
@@ -142,11 +134,50 @@ reports slightly less than llama.cpp's eval time alone.
 
 **sha256 of the model file** (streamed, as \`edgebench run\` hashes it): ${fmt(hashMBs, 0)} MB/s (best of 3, ${fmt(fileBytes / 1e6)} MB).
 `;
-    await writeFile(OUT, text);
-    log(`wrote ${OUT}`);
+  } finally {
+    await rm(model, { force: true });
+  }
+}
+
+const SECTIONS: Record<string, (dir: string) => Promise<string>> = {
+  measure: measureSection,
+  api: benchApi,
+};
+
+/** The sections of the current file by heading, so `--only` can replace one and keep the others. */
+async function existingSections(): Promise<Map<string, string>> {
+  const text = await readFile(OUT, "utf8").catch(() => "");
+  const parts = text.split(/^(?=## )/m).slice(1);
+  return new Map(parts.map((p) => [p.split("\n")[0] as string, p.trimEnd()]));
+}
+
+async function main() {
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+  if (only && !(only in SECTIONS)) throw new Error(`--only takes one of ${Object.keys(SECTIONS).join(", ")}`);
+  const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-"));
+  const cores = os.availableParallelism();
+  const machine = `${os.cpus()[0]?.model ?? "unknown CPU"}, ${cores} logical CPUs, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+  const sections = await existingSections();
+  try {
+    for (const [name, run] of Object.entries(SECTIONS)) {
+      if (only && only !== name) continue;
+      const text = (await run(dir)).trimEnd();
+      sections.set(text.split("\n")[0] as string, text);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  const header = `# Benchmarks
+
+Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
+(it writes this file; \`npm run bench -- --only measure|api\` redoes one section). Figures from a shared
+virtual machine vary from run to run; compare runs made on the same machine.
+
+- Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}
+- Machine: ${machine}
+`;
+  await writeFile(OUT, `${header}\n${[...sections.values()].join("\n\n")}\n`);
+  log(`wrote ${OUT}`);
 }
 
 await main();

@@ -20,7 +20,7 @@ export function decodeCursor<T extends z.ZodType>(text: string | undefined, sche
 
 export const RankCursorSchema = z.strictObject({
   rankGroup: z.int().min(0).max(1),
-  decodeSortKey: z.number(),
+  sortKey: z.number(),
   id: z.string().max(64),
 });
 

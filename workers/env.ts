@@ -1,4 +1,3 @@
-import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Envelope } from "../schema/signing.ts";
 
 export interface Env {
@@ -6,9 +5,15 @@ export interface Env {
   ASSETS: Fetcher;
   /** Origin used in the URLs the API hands out; empty means "the origin the request came to". */
   PUBLIC_URL: string;
+  /** Bearer token for the moderation routes (a Worker secret; unset: moderation is off). */
+  ADMIN_TOKEN?: string;
+  RATE_LIMIT_IP?: RateLimit;
+  RATE_LIMIT_KEY?: RateLimit;
 }
 
-export type Database = DrizzleD1Database<Record<string, never>>;
+export type { Database } from "./db/database.ts";
+
+import type { Database } from "./db/database.ts";
 
 export interface AppEnv {
   Bindings: Env;

@@ -24,6 +24,9 @@ function isCause(value: unknown): value is ApiErrorCause {
   return typeof value === "object" && value !== null && "code" in value && (value.code as string) in ERROR_STATUS;
 }
 
+/** Matches the rate limiters' period in wrangler.toml. */
+const RETRY_AFTER_SECONDS = 60;
+
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   400: "invalid_query",
   401: "bad_signature",
@@ -36,6 +39,9 @@ const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
+    if (isCause(err.cause) && err.cause.code === "rate_limited") {
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+    }
     if (isCause(err.cause)) return c.json(body(c, err.cause.code, err.message, err.cause.details), status);
     const code = CODE_FOR_STATUS[status] ?? "internal";
     return c.json(body(c, code, err.message || code), status);

@@ -5,17 +5,27 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env.ts";
 import { apiError, handleError } from "./errors.ts";
 import { database } from "./middleware/db.ts";
+import { adminRoute } from "./routes/admin.ts";
+import { auditRoute } from "./routes/audit.ts";
 import { hardwareRoute, modelsRoute } from "./routes/catalog.ts";
+import { exportRoute } from "./routes/export.ts";
+import { keysRoute } from "./routes/keys.ts";
 import { leaderboardRoute } from "./routes/leaderboard.ts";
+import { openapiRoute } from "./routes/openapi.ts";
 import { runsRoute } from "./routes/runs.ts";
 
 const app = new Hono<AppEnv>()
   .use(requestId())
   .use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST"] }), database)
   .route("/v1/runs", runsRoute)
+  .route("/v1/keys", keysRoute)
   .route("/v1/leaderboard", leaderboardRoute)
   .route("/v1/hardware", hardwareRoute)
-  .route("/v1/models", modelsRoute);
+  .route("/v1/models", modelsRoute)
+  .route("/v1/export", exportRoute)
+  .route("/v1/audit", auditRoute)
+  .route("/v1/admin", adminRoute)
+  .route("/v1/openapi.json", openapiRoute);
 
 app.onError(handleError);
 

@@ -1,6 +1,9 @@
 // Small valid bundles for tests, built independently of the seed files. Runs in Node and workerd.
 import type { Bundle } from "../../schema/bundle.ts";
 
+/** One creation time for the whole test process: bundles built twice are the same bytes. */
+export const TEST_CREATED_AT = new Date().toISOString();
+
 export interface BundleOptions {
   board?: string;
   model?: string;
@@ -44,7 +47,7 @@ export function makeBundle(options: BundleOptions = {}): Bundle {
     provenance: {
       tool: { name: "edgebench", version: "0.1.0" },
       method: "measured",
-      createdAt: "2026-11-22T12:00:00Z",
+      createdAt: TEST_CREATED_AT,
     },
   };
   if (options.qualityFail) {

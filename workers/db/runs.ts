@@ -1,75 +1,12 @@
 // Queries over runs. Routes call these; no SQL lives in a route handler.
-import { and, asc, count, countDistinct, desc, eq, gt, lt, or, type SQL, sql } from "drizzle-orm";
-import type { RunRow } from "../../schema/api.ts";
-import type { Model } from "../../schema/bundle.ts";
-import { devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
-import type { RunSummary } from "../../schema/summary.ts";
-import type { Database } from "../env.ts";
+import { and, asc, count, countDistinct, desc, eq, gt, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { REPRODUCTION_TOLERANCE, type ReproductionLevel, RunFlag, type RunRow } from "../../schema/api.ts";
+import { annotations, cells, devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
+import type { Database } from "./database.ts";
 
-export interface NewRun {
-  id: string;
-  deviceId: string;
-  publicKey: string;
-  summary: RunSummary;
-  model: Model;
-  envelopeJson: string;
-  receivedAt: string;
-}
-
-export interface InsertResult {
-  /** False when the run was already stored (same bytes, same id). */
-  created: boolean;
-  /** What D1 reports it wrote for the whole batch, index entries included. */
-  rowsWritten: number;
-}
-
-/**
- * Stores a verified run in one D1 batch (one transaction): device, hardware and model rows if new,
- * then the run.
- */
-export async function insertRun(db: Database, run: NewRun): Promise<InsertResult> {
-  const { summary: s, receivedAt } = run;
-  const rankGroup = s.qualityStatus === "fail" ? 1 : 0;
-  const results = await db.batch([
-    db
-      .insert(devices)
-      .values({ id: run.deviceId, publicKey: run.publicKey, firstSeenAt: receivedAt })
-      .onConflictDoNothing(),
-    db
-      .insert(hardware)
-      .values({ slug: s.hardwareSlug, name: s.hardwareName, firstSeenAt: receivedAt })
-      .onConflictDoNothing(),
-    db
-      .insert(models)
-      .values({
-        slug: s.modelSlug,
-        name: s.modelName,
-        family: run.model.family ?? null,
-        parameters: s.parameters,
-        firstSeenAt: receivedAt,
-      })
-      .onConflictDoNothing(),
-    db
-      .insert(runs)
-      .values({
-        ...s,
-        id: run.id,
-        deviceId: run.deviceId,
-        rankGroup,
-        decodeSortKey: s.decodeTps ?? -1,
-        receivedAt,
-        envelope: run.envelopeJson,
-      })
-      .onConflictDoNothing(),
-  ]);
-  return {
-    created: results[3].meta.changes > 0,
-    rowsWritten: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
-  };
-}
-
-// Every column but the envelope: list queries never read the big text column.
-const rowColumns = {
+// Every column but the envelope, plus the cell's reproduction level: list queries never read the
+// big text column.
+export const rowColumns = {
   id: runs.id,
   deviceId: runs.deviceId,
   hardwareSlug: runs.hardwareSlug,
@@ -91,70 +28,138 @@ const rowColumns = {
   qualityStatus: runs.qualityStatus,
   qualityReason: runs.qualityReason,
   qualityScore: runs.qualityScore,
+  flags: runs.flags,
   rankGroup: runs.rankGroup,
   decodeSortKey: runs.decodeSortKey,
+  prefillSortKey: runs.prefillSortKey,
+  ttftSortKey: runs.ttftSortKey,
   method: runs.method,
   importFormat: runs.importFormat,
   createdAt: runs.createdAt,
   measuredAt: runs.measuredAt,
   receivedAt: runs.receivedAt,
+  hiddenReason: runs.hiddenReason,
+  retractedAt: runs.retractedAt,
+  retractionReason: runs.retractionReason,
+  reproduction: runs.reproduction,
 };
-type RowRecord = Omit<RunRecord, "envelope">;
+export type RowRecord = Omit<RunRecord, "envelope" | "cell" | "nonce" | "versionKey">;
 
-export function toRunRow(record: RowRecord, baseUrl: string): RunRow {
-  const { rankGroup, decodeSortKey: _sortKey, ...rest } = record;
-  return { ...rest, url: `${baseUrl}/runs/${record.id}/`, rankedApart: rankGroup === 1 };
+export function parseFlags(text: string): RunFlag[] {
+  try {
+    return RunFlag.array().parse(JSON.parse(text));
+  } catch {
+    return [];
+  }
 }
 
-export async function getRun(db: Database, id: string): Promise<RunRecord | undefined> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
+export function toRunRow(record: RowRecord, baseUrl: string): RunRow {
+  const {
+    rankGroup,
+    decodeSortKey: _d,
+    prefillSortKey: _p,
+    ttftSortKey: _t,
+    flags,
+    hiddenReason,
+    retractedAt,
+    retractionReason,
+    ...rest
+  } = record;
+  const status = retractedAt ? "retracted" : hiddenReason ? "hidden" : "visible";
+  return {
+    ...rest,
+    url: `${baseUrl}/runs/${record.id}/`,
+    rankedApart: rankGroup === 1,
+    flags: parseFlags(flags),
+    status,
+    statusReason: retractedAt ? retractionReason : hiddenReason,
+  };
+}
+
+export async function getRun(db: Database, id: string): Promise<(RowRecord & { envelope: string }) | undefined> {
+  const [row] = await db
+    .select({ ...rowColumns, envelope: runs.envelope })
+    .from(runs)
+    .where(eq(runs.id, id))
+    .limit(1);
   return row;
 }
 
-/** Leaderboard position: ranked runs before runs ranked apart, fastest decode first, id breaks ties. */
+export const LEADERBOARD_METRICS = ["decode_tps", "prefill_tps", "ttft_ms"] as const;
+export type LeaderboardMetric = (typeof LEADERBOARD_METRICS)[number];
+
+/** Per metric: the sort-key column and whether bigger is better. */
+const METRIC_ORDER = {
+  decode_tps: { column: runs.decodeSortKey, descending: true },
+  prefill_tps: { column: runs.prefillSortKey, descending: true },
+  ttft_ms: { column: runs.ttftSortKey, descending: false },
+} as const;
+
+/** Leaderboard position: ranked runs before runs ranked apart, best first by the metric, id breaks ties. */
 export interface RankCursor {
   rankGroup: number;
-  decodeSortKey: number;
+  sortKey: number;
   id: string;
 }
 
 export interface LeaderboardQuery {
   hardware?: string | undefined;
   model?: string | undefined;
+  quantization?: string | undefined;
+  engine?: string | undefined;
+  backend?: string | undefined;
+  quality?: "pass" | "fail" | "unknown" | undefined;
+  reproduction?: ReproductionLevel | undefined;
+  metric: LeaderboardMetric;
   after?: RankCursor | undefined;
   limit: number;
+}
+
+/**
+ * The leaderboard query, built once for the route and for the read-cost benchmark. With a hardware
+ * or model filter it walks one index in order and stops after limit + 1 rows.
+ */
+export function leaderboardQuery(db: Database, q: LeaderboardQuery) {
+  const { column, descending } = METRIC_ORDER[q.metric];
+  const conditions: (SQL | undefined)[] = [
+    isNull(runs.hiddenReason),
+    q.hardware ? eq(runs.hardwareSlug, q.hardware) : undefined,
+    q.model ? eq(runs.modelSlug, q.model) : undefined,
+    q.quantization ? eq(runs.quantization, q.quantization) : undefined,
+    q.engine ? eq(runs.engine, q.engine as RunRecord["engine"]) : undefined,
+    q.backend ? eq(runs.backend, q.backend as NonNullable<RunRecord["backend"]>) : undefined,
+    q.quality ? eq(runs.qualityStatus, q.quality) : undefined,
+    q.reproduction ? eq(runs.reproduction, q.reproduction) : undefined,
+  ];
+  if (q.after) {
+    const a = q.after;
+    const better = descending ? lt(column, a.sortKey) : gt(column, a.sortKey);
+    conditions.push(
+      or(
+        gt(runs.rankGroup, a.rankGroup),
+        and(eq(runs.rankGroup, a.rankGroup), better),
+        and(eq(runs.rankGroup, a.rankGroup), eq(column, a.sortKey), gt(runs.id, a.id)),
+      ),
+    );
+  }
+  return db
+    .select(rowColumns)
+    .from(runs)
+    .where(and(...conditions))
+    .orderBy(asc(runs.rankGroup), descending ? desc(column) : asc(column), asc(runs.id))
+    .limit(q.limit + 1);
 }
 
 export async function leaderboard(
   db: Database,
   q: LeaderboardQuery,
 ): Promise<{ rows: RowRecord[]; next: RankCursor | null }> {
-  const conditions: (SQL | undefined)[] = [
-    q.hardware ? eq(runs.hardwareSlug, q.hardware) : undefined,
-    q.model ? eq(runs.modelSlug, q.model) : undefined,
-  ];
-  if (q.after) {
-    const a = q.after;
-    conditions.push(
-      or(
-        gt(runs.rankGroup, a.rankGroup),
-        and(eq(runs.rankGroup, a.rankGroup), lt(runs.decodeSortKey, a.decodeSortKey)),
-        and(eq(runs.rankGroup, a.rankGroup), eq(runs.decodeSortKey, a.decodeSortKey), gt(runs.id, a.id)),
-      ),
-    );
-  }
-  const found = await db
-    .select(rowColumns)
-    .from(runs)
-    .where(and(...conditions))
-    .orderBy(asc(runs.rankGroup), desc(runs.decodeSortKey), asc(runs.id))
-    .limit(q.limit + 1);
+  const found = await leaderboardQuery(db, q);
   const rows = found.slice(0, q.limit);
   const last = rows.at(-1);
+  const key = { decode_tps: "decodeSortKey", prefill_tps: "prefillSortKey", ttft_ms: "ttftSortKey" } as const;
   const next =
-    found.length > q.limit && last
-      ? { rankGroup: last.rankGroup, decodeSortKey: last.decodeSortKey, id: last.id }
-      : null;
+    found.length > q.limit && last ? { rankGroup: last.rankGroup, sortKey: last[key[q.metric]], id: last.id } : null;
   return { rows, next };
 }
 
@@ -163,7 +168,7 @@ export interface ReceivedCursor {
   id: string;
 }
 
-/** Every run, newest first. */
+/** Every run, newest first, hidden ones included (the export and the audit trail want them). */
 export async function listRuns(
   db: Database,
   q: { after?: ReceivedCursor | undefined; limit: number },
@@ -192,7 +197,7 @@ export async function listHardware(db: Database) {
       bestDecodeTps: sql<number | null>`max(case when ${runs.rankGroup} = 0 then ${runs.decodeTps} end)`,
     })
     .from(hardware)
-    .leftJoin(runs, eq(runs.hardwareSlug, hardware.slug))
+    .leftJoin(runs, and(eq(runs.hardwareSlug, hardware.slug), isNull(runs.hiddenReason)))
     .groupBy(hardware.slug)
     .orderBy(asc(hardware.name));
 }
@@ -208,7 +213,89 @@ export async function listModels(db: Database) {
       hardware: countDistinct(runs.hardwareSlug),
     })
     .from(models)
-    .leftJoin(runs, eq(runs.modelSlug, models.slug))
+    .leftJoin(runs, and(eq(runs.modelSlug, models.slug), isNull(runs.hiddenReason)))
     .groupBy(models.slug)
     .orderBy(asc(models.name));
 }
+
+export async function getDevice(db: Database, id: string) {
+  const [row] = await db.select().from(devices).where(eq(devices.id, id)).limit(1);
+  return row;
+}
+
+/** The decode speeds and submitter lineages of a cell's ranked, visible runs (other than `except`). */
+export function cellRunsQuery(db: Database, cell: string, except?: string) {
+  return db
+    .select({ decodeTps: runs.decodeTps, lineage: devices.lineage })
+    .from(runs)
+    .innerJoin(devices, eq(devices.id, runs.deviceId))
+    .where(
+      and(
+        eq(runs.cell, cell),
+        eq(runs.rankGroup, 0),
+        isNull(runs.hiddenReason),
+        sql`${runs.decodeTps} is not null`,
+        except ? ne(runs.id, except) : undefined,
+      ),
+    );
+}
+
+/** The reproduction level of a cell from its runs' decode speeds per submitter lineage. */
+export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null; lineage: string }>) {
+  const byLineage = new Map<string, number[]>();
+  for (const { decodeTps, lineage } of entries) {
+    if (decodeTps === null) continue;
+    byLineage.set(lineage, [...(byLineage.get(lineage) ?? []), decodeTps]);
+  }
+  const means = [...byLineage.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  const all = entries.flatMap((e) => (e.decodeTps === null ? [] : [e.decodeTps]));
+  const mean = all.length ? all.reduce((a, b) => a + b, 0) / all.length : null;
+  const sd =
+    all.length > 1 && mean !== null ? Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / (all.length - 1)) : null;
+  let level: ReproductionLevel = "single";
+  if (means.length >= 2) {
+    const agree = means.some((a, i) =>
+      means.some((b, j) => j > i && Math.abs(a - b) <= REPRODUCTION_TOLERANCE * Math.max(a, b)),
+    );
+    level = agree ? "reproduced" : "disputed";
+  }
+  return { runs: all.length, lineages: byLineage.size, decodeMean: mean, decodeStddev: sd, level };
+}
+
+/** The writes that store a cell's state and copy its level onto its runs (only those that differ). */
+export function cellWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
+  return [
+    db
+      .insert(cells)
+      .values({ cell, ...state, updatedAt: now })
+      .onConflictDoUpdate({ target: cells.cell, set: { ...state, updatedAt: now } }),
+    db
+      .update(runs)
+      .set({ reproduction: state.level })
+      .where(and(eq(runs.cell, cell), ne(runs.reproduction, state.level))),
+  ] as const;
+}
+
+/** Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. */
+export async function refreshCell(db: Database, cell: string, now: string) {
+  const state = reproductionOf(await cellRunsQuery(db, cell));
+  await db.batch(cellWrites(db, cell, state, now));
+}
+
+/** Active moderator annotations for an engine version (compared by zero-padded version key). */
+export function annotationsQuery(db: Database, engine: RunRecord["engine"], versionKey: string | null) {
+  return db
+    .select()
+    .from(annotations)
+    .where(
+      and(
+        eq(annotations.engine, engine),
+        isNull(annotations.removedAt),
+        // No version, no range can contain it.
+        sql`${versionKey ?? ""} between ${annotations.fromKey} and ${annotations.toKey}`,
+        versionKey ? undefined : sql`0`,
+      ),
+    );
+}
+
+export { cells, runs };

@@ -1,31 +1,36 @@
 import { Hono } from "hono";
 import * as z from "zod";
-import type { Leaderboard } from "../../schema/api.ts";
+import { type Leaderboard, ReproductionLevel } from "../../schema/api.ts";
+import { Backend, Engine } from "../../schema/bundle.ts";
+import { QualityStatus } from "../../schema/summary.ts";
 import { decodeCursor, encodeCursor, RankCursorSchema } from "../cursor.ts";
-import { leaderboard, toRunRow } from "../db/runs.ts";
+import { resolveSlug } from "../db/aliases.ts";
+import { LEADERBOARD_METRICS, leaderboard, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { validQuery } from "../middleware/validate.ts";
 import { publicBase } from "../public-url.ts";
 import { pageQuery, slugParam } from "./query.ts";
 
-const LeaderboardQuery = z.strictObject({
+export const LeaderboardQuery = z.strictObject({
   hardware: slugParam.optional(),
   model: slugParam.optional(),
-  metric: z.literal("decode_tps").default("decode_tps"),
+  quantization: z.string().min(1).max(100).optional(),
+  engine: Engine.optional(),
+  backend: Backend.optional(),
+  quality: QualityStatus.optional(),
+  reproduction: ReproductionLevel.optional(),
+  metric: z.enum(LEADERBOARD_METRICS).default("decode_tps"),
   ...pageQuery,
 });
 
 export const leaderboardRoute = new Hono<AppEnv>().get("/", validQuery(LeaderboardQuery), async (c) => {
   const q = c.req.valid("query");
-  const page = await leaderboard(c.var.db, {
-    hardware: q.hardware,
-    model: q.model,
-    limit: q.limit,
-    after: decodeCursor(q.cursor, RankCursorSchema),
-  });
+  const hardware = q.hardware ? await resolveSlug(c.var.db, "hardware", q.hardware) : undefined;
+  const model = q.model ? await resolveSlug(c.var.db, "model", q.model) : undefined;
+  const page = await leaderboard(c.var.db, { ...q, hardware, model, after: decodeCursor(q.cursor, RankCursorSchema) });
   const body: Leaderboard = {
-    hardware: q.hardware ?? null,
-    model: q.model ?? null,
+    hardware: hardware ?? null,
+    model: model ?? null,
     metric: q.metric,
     items: page.rows.map((row) => toRunRow(row, publicBase(c))),
     nextCursor: page.next ? encodeCursor(page.next) : null,

@@ -1,0 +1,91 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { type Bundle, ImportFormat } from "../../schema/bundle.ts";
+import { signPayload } from "../../schema/signing.ts";
+import { defaultRegistry } from "../env.ts";
+import { CliError, EXIT_USAGE } from "../errors.ts";
+import { importFile } from "../import/run-import.ts";
+import { defineStrictCommand } from "../lib/command.ts";
+import { loadOrCreateKey } from "../lib/keys.ts";
+import { enqueue } from "../lib/outbox.ts";
+import { normalizeRegistry, submitEnvelope } from "../lib/registry.ts";
+import { VERSION } from "../version.ts";
+
+const FORMATS = ["auto", ...ImportFormat.options.filter((f) => f !== "report")] as const;
+
+export default defineStrictCommand({
+  meta: {
+    name: "import",
+    description: "Turn the outputs of llama-bench, lm-eval, Ollama, llama-server, MLX or RKLLM into bundles",
+  },
+  args: {
+    files: { type: "positional", description: "Files to import", required: true },
+    format: { type: "string", description: `One of ${FORMATS.join(", ")}`, default: "auto" },
+    hardware: { type: "string", description: "The board or machine, when the file does not say" },
+    model: { type: "string", description: "The model's name, when the file does not say" },
+    json: {
+      type: "boolean",
+      description: "Print the bundles as a JSON array on stdout (nothing is signed or sent)",
+      default: false,
+    },
+    out: { type: "string", description: "Directory for the bundle files (default: the current directory)" },
+    submit: { type: "boolean", description: "Sign with this device's key and upload", default: false },
+    registry: { type: "string", description: "Registry URL for --submit" },
+  },
+  async run({ args }) {
+    const format = args.format as (typeof FORMATS)[number];
+    if (!FORMATS.includes(format)) {
+      throw new CliError(
+        `--format must be one of ${FORMATS.join(", ")}, got ${JSON.stringify(args.format)}`,
+        EXIT_USAGE,
+      );
+    }
+    if (args.json && (args.submit || args.out)) {
+      throw new CliError("--json prints the bundles only; it does not go with --submit or --out", EXIT_USAGE);
+    }
+    const files = args._.length ? args._ : [args.files];
+    const context = {
+      hardware: args.hardware,
+      model: args.model,
+      now: new Date().toISOString(),
+      toolVersion: VERSION,
+    };
+    // Every file is read and converted before anything is written or sent: one bad file, nothing submitted.
+    const imported: Array<{ file: string; bundles: Bundle[] }> = [];
+    for (const file of files) {
+      const { importer, bundles } = await importFile(file, format, context);
+      console.error(`${file}: ${bundles.length} bundle${bundles.length === 1 ? "" : "s"} from ${importer.format}`);
+      imported.push({ file, bundles });
+    }
+    const all = imported.flatMap((i) => i.bundles);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      return;
+    }
+    if (args.submit) {
+      const registry = normalizeRegistry(args.registry ?? defaultRegistry());
+      const key = await loadOrCreateKey();
+      for (const bundle of all) {
+        const envelope = await signPayload(bundle, key.privateKey);
+        try {
+          const answer = await submitEnvelope(registry, envelope);
+          console.error(`${answer.created ? "submitted" : "already stored"}: ${answer.url}`);
+        } catch (error) {
+          if (error instanceof CliError && /refused it/.test(error.message)) throw error;
+          const id = await enqueue(registry, envelope);
+          console.error(`${(error as Error).message}; queued in the outbox as ${id}`);
+        }
+      }
+      return;
+    }
+    const dir = resolve(args.out ?? ".");
+    await mkdir(dir, { recursive: true });
+    for (const { file, bundles } of imported) {
+      for (const [index, bundle] of bundles.entries()) {
+        const name = `${basename(file).replace(/\.[^.]+$/, "")}${bundles.length > 1 ? `-${index + 1}` : ""}.bundle.json`;
+        await writeFile(join(dir, name), `${JSON.stringify(bundle, null, 2)}\n`);
+        console.error(`wrote ${join(dir, name)}`);
+      }
+    }
+  },
+});

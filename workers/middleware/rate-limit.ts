@@ -1,0 +1,25 @@
+// Rate limits on writes with the Workers rate-limiting binding (which miniflare runs locally too):
+// per client address before anything is parsed, and per device key once the signature is checked.
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env.ts";
+import { apiError } from "../errors.ts";
+
+/** The limiters' period (wrangler.toml), which is when a refused client may try again. */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;
+
+function refused(what: string) {
+  return apiError("rate_limited", `too many requests from this ${what}; try again in ${RATE_LIMIT_PERIOD_SECONDS} s`);
+}
+
+export const rateLimitedByAddress = createMiddleware<AppEnv>(async (c, next) => {
+  const limiter = c.env.RATE_LIMIT_IP;
+  const address = c.req.header("cf-connecting-ip") ?? "unknown";
+  if (limiter && !(await limiter.limit({ key: `ip:${address}` })).success) throw refused("address");
+  await next();
+});
+
+export const rateLimitedByKey = createMiddleware<AppEnv>(async (c, next) => {
+  const limiter = c.env.RATE_LIMIT_KEY;
+  if (limiter && !(await limiter.limit({ key: `key:${c.get("deviceId")}` })).success) throw refused("device key");
+  await next();
+});
