@@ -1,5 +1,5 @@
 // Commands load lazily: `edgebench verify` never pays for what `edgebench run` imports.
-import { defineCommand, runCommand, showUsage } from "citty";
+import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -12,6 +12,8 @@ const commands = {
   fixture: () => import("./commands/fixture.ts").then((m) => m.default),
   outbox: () => import("./commands/outbox.ts").then((m) => m.default),
   import: () => import("./commands/import.ts").then((m) => m.default),
+  key: () => import("./commands/key.ts").then((m) => m.default),
+  retract: () => import("./commands/retract.ts").then((m) => m.default),
 };
 
 export const main = defineCommand({
@@ -32,7 +34,13 @@ async function cli(rawArgs: string[]): Promise<number> {
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
       const name = rawArgs[0] ?? "";
       if (name in commands) {
-        await showUsage(await commands[name as keyof typeof commands](), main);
+        const command = await commands[name as keyof typeof commands]();
+        // `edgebench key rotate --help`: the subcommand's own usage, not its parent's.
+        const subName = rawArgs[1] ?? "";
+        const subCommands = (command.subCommands ?? {}) as Record<string, CommandDef | (() => Promise<CommandDef>)>;
+        const sub = subCommands[subName];
+        if (sub) await showUsage(typeof sub === "function" ? await sub() : sub, command);
+        else await showUsage(command, main);
         return 0;
       }
     }

@@ -30,6 +30,8 @@ CREATE TABLE `audit_log` (
 );
 --> statement-breakpoint
 CREATE INDEX `audit_log_at` ON `audit_log` (`at`);--> statement-breakpoint
+CREATE INDEX `audit_log_actor` ON `audit_log` (`actor`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_log_target` ON `audit_log` (`target`,`id`);--> statement-breakpoint
 CREATE TABLE `cells` (
 	`cell` text PRIMARY KEY NOT NULL,
 	`runs` integer NOT NULL,

@@ -146,3 +146,19 @@ export const ModelList = z.strictObject({ items: z.array(ModelEntry) });
 export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:8787";
 export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_PAGE_SIZE = 100;
+
+/** GET /v1/hardware/:slug: the canonical entry, whatever alias was asked for. */
+export const HardwareDetail = HardwareEntry.extend({
+  /** The slug in the request, which may be an alias of `slug`. */
+  requested: z.string(),
+  /** Every other slug that resolves to this one (built-in and moderator-added). */
+  aliases: z.array(z.string()),
+});
+export type HardwareDetail = z.infer<typeof HardwareDetail>;
+
+/** GET /v1/models/:slug: the canonical entry, whatever alias was asked for. */
+export const ModelDetail = ModelEntry.extend({
+  requested: z.string(),
+  aliases: z.array(z.string()),
+});
+export type ModelDetail = z.infer<typeof ModelDetail>;

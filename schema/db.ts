@@ -163,7 +163,12 @@ export const auditLog = sqliteTable(
     reason: text("reason"),
     details: text("details"),
   },
-  (t) => [index("audit_log_at").on(t.at)],
+  // By signer (replay checks of key records) and by target (a run's or key's history).
+  (t) => [
+    index("audit_log_at").on(t.at),
+    index("audit_log_actor").on(t.actor, t.id),
+    index("audit_log_target").on(t.target, t.id),
+  ],
 );
 
 export type RunRecord = typeof runs.$inferSelect;

@@ -12,6 +12,7 @@ import { exportRoute } from "./routes/export.ts";
 import { keysRoute } from "./routes/keys.ts";
 import { leaderboardRoute } from "./routes/leaderboard.ts";
 import { openapiRoute } from "./routes/openapi.ts";
+import { retractionsRoute } from "./routes/retractions.ts";
 import { runsRoute } from "./routes/runs.ts";
 
 const app = new Hono<AppEnv>()
@@ -19,6 +20,7 @@ const app = new Hono<AppEnv>()
   .use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST"] }), database)
   .route("/v1/runs", runsRoute)
   .route("/v1/keys", keysRoute)
+  .route("/v1/retractions", retractionsRoute)
   .route("/v1/leaderboard", leaderboardRoute)
   .route("/v1/hardware", hardwareRoute)
   .route("/v1/models", modelsRoute)

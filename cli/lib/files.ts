@@ -1,5 +1,5 @@
 // Reading bundle and envelope files with errors that name the file and what is wrong with it.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { issueDetails } from "../../schema/issues.ts";
 import { ENVELOPE_SCHEMA_V1, Envelope } from "../../schema/signing.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
@@ -8,18 +8,19 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Reads a file the user named, with a one-line error that says which file and why not. */
 export async function readUserFile(path: string, what: string, maxBytes: number): Promise<Buffer> {
-  let buffer: Buffer;
   try {
-    buffer = await readFile(path);
+    // Size first: a file far too big is refused without reading it into memory.
+    const size = (await stat(path)).size;
+    if (size > maxBytes) {
+      throw new CliError(`${path} is ${size} bytes; a ${what} may be at most ${maxBytes / 2 ** 20} MiB`);
+    }
+    return await readFile(path);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new CliError(`cannot read ${what} ${path}: ${why}`, EXIT_USAGE);
   }
-  if (buffer.byteLength > maxBytes) {
-    throw new CliError(`${path} is ${buffer.byteLength} bytes; a ${what} may be at most ${maxBytes / 2 ** 20} MiB`);
-  }
-  return buffer;
 }
 
 export async function readJsonFile(path: string): Promise<unknown> {

@@ -1,8 +1,8 @@
 // The device key: created once, kept in the user's config directory with mode 0600, never printed.
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod";
-import { deviceIdOf, generateKeyPair, type KeyPair, PrivateKeyJwk } from "../../schema/signing.ts";
+import { deviceIdOf, Envelope, generateKeyPair, type KeyPair, PrivateKeyJwk } from "../../schema/signing.ts";
 import { configDir } from "../env.ts";
 import { CliError } from "../errors.ts";
 
@@ -80,4 +80,72 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Where a key replaced by `edgebench key rotate` is kept: its runs stay signed by it, and it may still revoke itself. */
+export function rotatedKeyPath(deviceId: string, dir = configDir()): string {
+  return join(dir, `device-key.rotated-${deviceId}.json`);
+}
+
+/**
+ * Makes `next` this device's key, keeping the current key file as a backup first. The new file is
+ * written beside the old one and renamed over it, so an interruption leaves one whole key file,
+ * never a half-written one.
+ */
+export async function replaceKey(current: DeviceKey, next: KeyPair, dir = configDir()): Promise<DeviceKey> {
+  const path = keyPath(dir);
+  const backup = rotatedKeyPath(current.deviceId, dir);
+  await copyFile(current.path, backup);
+  await chmod(backup, 0o600);
+  const file: z.infer<typeof KeyFile> = {
+    kind: "edgebench.device-key/v1",
+    createdAt: new Date().toISOString(),
+    ...next,
+  };
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, path);
+  return { ...next, deviceId: await deviceIdOf(next.publicKey), path };
+}
+
+// ---------------------------------------------------------------------------------------------
+// a rotation in flight
+
+const PendingRotationFile = z.strictObject({
+  kind: z.literal("edgebench.pending-rotation/v1"),
+  next: z.strictObject({ publicKey: z.string(), privateKey: PrivateKeyJwk }),
+  envelope: Envelope,
+});
+export type PendingRotation = z.infer<typeof PendingRotationFile>;
+
+export function pendingRotationPath(dir = configDir()): string {
+  return join(dir, "device-key.pending-rotation.json");
+}
+
+/**
+ * The rotation record sent but not yet confirmed, with the new key it names. Kept so that a lost
+ * answer (the registry applied the rotation, the device never heard) is recovered by sending the same
+ * bytes again, instead of leaving the device with a key the registry no longer accepts.
+ */
+export async function readPendingRotation(current: DeviceKey, dir = configDir()): Promise<PendingRotation | undefined> {
+  const path = pendingRotationPath(dir);
+  if (!(await exists(path))) return undefined;
+  const parsed = PendingRotationFile.safeParse(JSON.parse(await readFile(path, "utf8")));
+  if (!parsed.success) throw new CliError(`${path} is not a pending key rotation; move it away and rotate again`);
+  // A record signed by another key (e.g. the device key was replaced by hand) is of no use any more.
+  return parsed.data.envelope.publicKey === current.publicKey ? parsed.data : undefined;
+}
+
+export async function writePendingRotation(
+  pending: Omit<PendingRotation, "kind">,
+  dir = configDir(),
+): Promise<PendingRotation> {
+  const file: PendingRotation = { kind: "edgebench.pending-rotation/v1", ...pending };
+  await writeFile(pendingRotationPath(dir), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+export async function clearPendingRotation(dir = configDir()): Promise<void> {
+  await rm(pendingRotationPath(dir), { force: true });
 }

@@ -49,13 +49,23 @@ async function readAnswer<T extends z.ZodType>(res: Response, schema: T, what: s
   return parsed.data;
 }
 
-export async function submitEnvelope(registry: string, envelope: Envelope): Promise<SubmitResponse> {
-  const res = await request(`${registry}/v1/runs`, {
+/** Posts a signed envelope to a route of the registry and parses the answer with `schema`. */
+export async function postSigned<T extends z.ZodType>(
+  registry: string,
+  path: string,
+  envelope: Envelope,
+  schema: T,
+): Promise<z.infer<T>> {
+  const res = await request(`${registry}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(envelope),
   });
-  return readAnswer(res, SubmitResponse, "submit");
+  return readAnswer(res, schema, path);
+}
+
+export function submitEnvelope(registry: string, envelope: Envelope): Promise<SubmitResponse> {
+  return postSigned(registry, "/v1/runs", envelope, SubmitResponse);
 }
 
 /** Accepts a run page URL (…/runs/<id>/) or an API URL (…/v1/runs/<id>). */

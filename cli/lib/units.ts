@@ -12,7 +12,8 @@ export function parseDuration(text: string, what: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] as string] as number), 0);
 }
 
-const SIZE_UNITS: Record<string, number> = {
+/** Byte multipliers by unit, lower case: SI for kB…TB, binary for KiB…TiB; no unit is bytes. */
+export const SIZE_UNITS: Record<string, number> = {
   "": 1,
   b: 1,
   kb: 1e3,

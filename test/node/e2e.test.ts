@@ -146,6 +146,29 @@ describe("the local registry, end to end", () => {
     expect(again.stdout).toMatch(`Already stored run ${id}`);
   });
 
+  it("imports a llama-bench table, submits it, and shows its runs on the hardware page", async () => {
+    const fixture = join(ROOT, "test", "fixtures", "import", "llama-bench", "md-2025-pi5-depth-fa.md");
+    const args = ["import", fixture, "--hardware", "Raspberry Pi 5 Model B Rev 1.0", "--model", "Gemma 3 1B"];
+    const imported = await runCli([...args, "--submit", "--registry", base], env);
+    expect(imported.code, imported.stderr).toBe(0);
+    const ids = [...imported.stderr.matchAll(/submitted: \S+\/runs\/([0-9a-f]{24})\//g)].map((m) => m[1]);
+    // The table holds two configurations (flash attention off and on): two bundles.
+    expect(ids, imported.stderr).toHaveLength(2);
+
+    const board = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=raspberry-pi-5`));
+    const rows = board.items.filter((r) => ids.includes(r.id));
+    expect(rows.map((r) => [r.decodeTps, r.prefillTps, r.method, r.importFormat]).sort()).toEqual([
+      [11.85, 45.12, "imported", "llama-bench"],
+      [12.01, 46.9, "imported", "llama-bench"],
+    ]);
+
+    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
+    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, "/hardware/raspberry-pi-5/");
+    const page = await (await fetch(`${base}/hardware/raspberry-pi-5/`)).text();
+    for (const id of ids) expect(page).toContain(`/runs/${id}/`);
+    expect(page).toContain("Gemma 3 1B");
+  });
+
   it("answers a tampered upload with 401 and leaves the row count unchanged", async () => {
     const before = await allRuns(base);
     const file = join(dir, "to-tamper.json");

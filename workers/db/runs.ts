@@ -187,7 +187,8 @@ export async function listRuns(
   return { rows, next: found.length > q.limit && last ? { receivedAt: last.receivedAt, id: last.id } : null };
 }
 
-export async function listHardware(db: Database) {
+/** The hardware catalog with each entry's run count, model count and best ranked decode; or one entry. */
+export async function listHardware(db: Database, slug?: string) {
   return db
     .select({
       slug: hardware.slug,
@@ -198,11 +199,13 @@ export async function listHardware(db: Database) {
     })
     .from(hardware)
     .leftJoin(runs, and(eq(runs.hardwareSlug, hardware.slug), isNull(runs.hiddenReason)))
+    .where(slug === undefined ? undefined : eq(hardware.slug, slug))
     .groupBy(hardware.slug)
     .orderBy(asc(hardware.name));
 }
 
-export async function listModels(db: Database) {
+/** The model catalog with each entry's run and hardware counts; or one entry. */
+export async function listModels(db: Database, slug?: string) {
   return db
     .select({
       slug: models.slug,
@@ -214,6 +217,7 @@ export async function listModels(db: Database) {
     })
     .from(models)
     .leftJoin(runs, and(eq(runs.modelSlug, models.slug), isNull(runs.hiddenReason)))
+    .where(slug === undefined ? undefined : eq(models.slug, slug))
     .groupBy(models.slug)
     .orderBy(asc(models.name));
 }

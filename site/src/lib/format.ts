@@ -298,3 +298,27 @@ export function sourceLabel(method: "measured" | "imported", importFormat: Maybe
   if (method === "measured") return "measured";
   return importFormat ? `imported from ${importFormat}` : "imported";
 }
+
+/** Why a run is ranked apart, in the order a reader needs them: retraction, quality, then server flags. */
+export function apartReasons(row: {
+  status: "visible" | "hidden" | "retracted";
+  statusReason: string | null;
+  qualityStatus: string;
+  qualityReason: string | null;
+  flags: ReadonlyArray<{ code: string; reason: string; rankApart: boolean }>;
+}): string[] {
+  const reasons: string[] = [];
+  if (row.status === "retracted")
+    reasons.push(`Retracted by its submitter${row.statusReason ? `: ${row.statusReason}` : ""}`);
+  if (row.qualityStatus === "fail")
+    reasons.push(`Failed quality gates${row.qualityReason ? `: ${row.qualityReason}` : ""}`);
+  for (const flag of row.flags) if (flag.rankApart) reasons.push(flag.reason);
+  return reasons;
+}
+
+/** Reproduction levels as a reader says them. */
+export const REPRODUCTION_LABEL = {
+  single: "one submitter",
+  reproduced: "reproduced",
+  disputed: "disputed",
+} as const;

@@ -1,0 +1,278 @@
+// MLX (mlx-lm): the statistics `mlx_lm.generate --verbose` prints after the "==========" separator
+// ("Prompt: 12 tokens, 123.456 tokens-per-sec", "Generation: …", "Peak memory: 1.234 GB"; versions
+// before mid-2024 print the rates without token counts), and `mlx_lm.benchmark`'s "Timing with
+// prompt_tokens=…" header, one "Trial n:" line per trial and the "Averages:" line. Peak memory is
+// mx.get_peak_memory() / 1e9, so GB here is 10^9 bytes.
+import type { Bundle, Config, Measurement } from "../../../schema/bundle.ts";
+import { deviceFor, importedBundle, modelNameFor } from "../build.ts";
+import { type ImportContext, ImportError, type Importer } from "../types.ts";
+import {
+  measurementsOf,
+  memoryBytes,
+  numberedLines,
+  parseNumber,
+  quantizationFromName,
+  type RunValue,
+  rateAgrees,
+  round6,
+} from "./console-units.ts";
+
+interface MlxRun {
+  line: number;
+  model?: string | undefined;
+  config: Config;
+  promptTokens?: number | undefined;
+  promptRate?: number | undefined;
+  genTokens?: number | undefined;
+  genRate?: number | undefined;
+  peakBytes?: number | undefined;
+  /** mlx_lm.benchmark runs a warm-up first, so its trials are warm; generate says nothing. */
+  cold?: boolean | undefined;
+}
+
+const COMMAND = /\bmlx_lm(?:\.|\s+)(generate|benchmark|chat)\b(.*)$/;
+const PROMPT = /^\s*Prompt:\s*(?:(\d+)\s*tokens?,\s*)?(\d+(?:\.\d+)?)\s*tokens-per-sec\s*$/;
+const GENERATION = /^\s*Generation:\s*(?:(\d+)\s*tokens?,\s*)?(\d+(?:\.\d+)?)\s*tokens-per-sec\s*$/;
+const PEAK = /^\s*Peak memory:\s*(\d+(?:\.\d+)?)\s*(GB|MB|GiB|MiB)\s*$/;
+const TIMING_WITH = /^\s*Timing with\s+(.*?)\.?\s*$/;
+const TRIAL = /^\s*Trial\s+(\d+):\s*(.*)$/;
+const AVERAGES = /^\s*Averages:\s*(.*)$/;
+
+/** "--model x --max-tokens 100" → the model and the configuration a command line fixes. */
+function fromCommand(args: string): { model?: string; config: Config } {
+  const flag = (...names: string[]) => {
+    for (const name of names) {
+      const match = new RegExp(`(?:^|\\s)${name}(?:=|\\s+)(?:"([^"]+)"|'([^']+)'|(\\S+))`).exec(args);
+      if (match) return match[1] ?? match[2] ?? match[3];
+    }
+    return undefined;
+  };
+  const config: Config = {};
+  const sampling: NonNullable<Config["sampling"]> = {};
+  const number = (value: string | undefined) => (value === undefined ? undefined : parseNumber(value));
+  const temperature = number(flag("--temp", "--temperature"));
+  if (temperature !== undefined) sampling.temperature = temperature;
+  const topP = number(flag("--top-p"));
+  if (topP !== undefined) sampling.topP = topP;
+  const seed = number(flag("--seed"));
+  if (seed !== undefined && Number.isInteger(seed)) sampling.seed = seed;
+  // --max-tokens is left out: the generated count (nGen) says how long each run was.
+  if (Object.keys(sampling).length) config.sampling = sampling;
+  const batch = number(flag("--batch-size", "-b"));
+  // mlx_lm.benchmark's batch size is the number of sequences generated together.
+  if (batch && batch > 1) config.concurrency = batch;
+  const model = flag("--model");
+  return model ? { model, config } : { config };
+}
+
+/** "prompt_tps=1234.567, generation_tps=45.678, peak_memory=1.234" → a map of its numbers. */
+function keyValues(text: string, context: ImportContext, line: number): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const part of text.split(",")) {
+    const match = /^\s*([a-z_]+)\s*=\s*(\S+)\s*$/.exec(part);
+    const value = match ? parseNumber(match[2] as string) : undefined;
+    if (!match || value === undefined) {
+      throw new ImportError(
+        context.file,
+        line,
+        `expected key=number pairs such as prompt_tps=123.456, got "${part.trim()}"`,
+      );
+    }
+    values.set(match[1] as string, value);
+  }
+  return values;
+}
+
+function parseRuns(text: string, context: ImportContext): MlxRun[] {
+  const runs: MlxRun[] = [];
+  let command: { model?: string; config: Config } = { config: {} };
+  let generate: MlxRun | undefined;
+  let bench: { line: number; promptTokens?: number; genTokens?: number; config: Config; trials: MlxRun[] } | undefined;
+  const endGenerate = () => {
+    if (!generate) return;
+    if (generate.genRate === undefined) {
+      throw new ImportError(
+        context.file,
+        generate.line,
+        'the MLX statistics are cut off: expected a "Generation:" line after "Prompt:"',
+      );
+    }
+    runs.push(generate);
+    generate = undefined;
+  };
+  const endBenchmark = (averages?: Map<string, number>, line?: number) => {
+    if (!bench) return;
+    if (!averages) {
+      throw new ImportError(
+        context.file,
+        bench.trials.at(-1)?.line ?? bench.line,
+        'the mlx_lm.benchmark output is cut off: expected its "Averages:" line after the trials',
+      );
+    }
+    // The tool's own averages must agree with its trials: a mismatch means lines are missing.
+    for (const [key, field] of [
+      ["prompt_tps", "promptRate"],
+      ["generation_tps", "genRate"],
+    ] as const) {
+      const printed = averages.get(key);
+      const values = bench.trials.map((t) => t[field] as number);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      if (printed !== undefined && values.length && !rateAgrees(printed, mean)) {
+        throw new ImportError(
+          context.file,
+          line,
+          `the averages (${key}=${printed}) do not match the ${values.length} trial(s) above (${mean.toFixed(3)}): expected every trial line`,
+        );
+      }
+    }
+    runs.push(...bench.trials);
+    bench = undefined;
+  };
+
+  for (const { number, text: line } of numberedLines(text)) {
+    const cmd = COMMAND.exec(line);
+    if (cmd) {
+      endGenerate();
+      command = fromCommand(cmd[2] as string);
+      continue;
+    }
+    const prompt = PROMPT.exec(line);
+    if (prompt) {
+      endGenerate();
+      generate = {
+        line: number,
+        model: command.model,
+        config: command.config,
+        promptTokens: prompt[1] === undefined ? undefined : Number(prompt[1]),
+        promptRate: Number(prompt[2]),
+      };
+      continue;
+    }
+    const generation = GENERATION.exec(line);
+    if (generation) {
+      if (!generate || generate.genRate !== undefined) {
+        throw new ImportError(context.file, number, 'expected a "Prompt:" line before "Generation:"');
+      }
+      generate.genTokens = generation[1] === undefined ? undefined : Number(generation[1]);
+      generate.genRate = Number(generation[2]);
+      continue;
+    }
+    const peak = PEAK.exec(line);
+    if (peak && generate) {
+      generate.peakBytes = memoryBytes(Number(peak[1]), peak[2] as string);
+      endGenerate();
+      continue;
+    }
+    const timing = TIMING_WITH.exec(line);
+    if (timing) {
+      endGenerate();
+      endBenchmark(undefined);
+      const settings = keyValues(timing[1] as string, context, number);
+      const batch = settings.get("batch_size");
+      bench = {
+        line: number,
+        promptTokens: settings.get("prompt_tokens"),
+        genTokens: settings.get("generation_tokens"),
+        config: { ...command.config, ...(batch && batch > 1 ? { concurrency: batch } : {}) },
+        trials: [],
+      };
+      if (!batch || batch <= 1) delete bench.config.concurrency;
+      continue;
+    }
+    const trial = TRIAL.exec(line);
+    if (trial) {
+      if (!bench)
+        throw new ImportError(context.file, number, 'expected a "Timing with prompt_tokens=…" line before the trials');
+      const values = keyValues(trial[2] as string, context, number);
+      const promptRate = values.get("prompt_tps");
+      const genRate = values.get("generation_tps");
+      if (promptRate === undefined || genRate === undefined) {
+        throw new ImportError(context.file, number, "expected prompt_tps=… and generation_tps=… in this trial line");
+      }
+      const peakGb = values.get("peak_memory");
+      bench.trials.push({
+        line: number,
+        model: command.model,
+        config: bench.config,
+        promptTokens: bench.promptTokens,
+        genTokens: bench.genTokens,
+        promptRate,
+        genRate,
+        peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
+        cold: false,
+      });
+      continue;
+    }
+    const averages = AVERAGES.exec(line);
+    if (averages) {
+      if (!bench) throw new ImportError(context.file, number, 'expected "Trial n:" lines before "Averages:"');
+      endBenchmark(keyValues(averages[1] as string, context, number), number);
+    }
+  }
+  endGenerate();
+  endBenchmark(undefined);
+  return runs;
+}
+
+function bundleFor(modelName: string, runs: MlxRun[], context: ImportContext): Bundle {
+  const prefill: RunValue[] = runs.map((r) => ({
+    value: r.promptRate as number,
+    tokens: r.promptTokens,
+    cold: r.cold,
+  }));
+  const decode: RunValue[] = runs.map((r) => ({ value: r.genRate as number, tokens: r.genTokens, cold: r.cold }));
+  const measurements: Measurement[] = [
+    ...measurementsOf("prefill", prefill, "nPrompt"),
+    ...measurementsOf(
+      "decode",
+      decode,
+      "nGen",
+      "mlx-lm's generation rate counts tokens from the first generated one, over the time since it.",
+    ),
+  ];
+  const peaks = runs.map((r) => r.peakBytes).filter((b): b is number => b !== undefined);
+  const quantization = quantizationFromName(modelName);
+  const config = (runs[0] as MlxRun).config;
+  return importedBundle(
+    {
+      device: deviceFor(context),
+      runtime: { engine: "mlx" },
+      model: { name: modelName, format: "mlx", ...(quantization ? { quantization } : {}) },
+      ...(Object.keys(config).length ? { config } : {}),
+      measurements,
+      ...(peaks.length
+        ? {
+            memory: {
+              peakReportedBytes: Math.max(...peaks),
+              notes: `MLX's peak memory (mx.get_peak_memory(), Metal or unified memory), the largest of ${peaks.length} run(s): ${peaks.map((b) => round6(b / 1e9)).join(", ")} GB.`,
+            },
+          }
+        : {}),
+    },
+    "mlx",
+    context,
+  );
+}
+
+export const mlx: Importer = {
+  format: "mlx",
+  detect(text) {
+    if (/^\s*Trial\s+\d+:\s*prompt_tps=/m.test(text) || /^\s*Averages:\s*prompt_tps=/m.test(text)) return 0.95;
+    const hasPrompt = /^\s*Prompt:\s*(?:\d+\s*tokens?,\s*)?[\d.]+\s*tokens-per-sec/m.test(text);
+    const hasGeneration = /^\s*Generation:\s*(?:\d+\s*tokens?,\s*)?[\d.]+\s*tokens-per-sec/m.test(text);
+    if (hasPrompt && hasGeneration) return 0.95;
+    if (hasPrompt || hasGeneration) return 0.7;
+    return 0;
+  },
+  parse(text, context) {
+    const groups = new Map<string, { name: string; runs: MlxRun[] }>();
+    for (const run of parseRuns(text, context)) {
+      const name = modelNameFor(context, run.model, run.line);
+      const key = `${name}\u0000${JSON.stringify(run.config)}`;
+      const group = groups.get(key) ?? { name, runs: [] };
+      group.runs.push(run);
+      groups.set(key, group);
+    }
+    return [...groups.values()].map((g) => bundleFor(g.name, g.runs, context));
+  },
+};

@@ -1,0 +1,243 @@
+// The llama-bench importer on real-world-shaped outputs of every mode (test/fixtures/import/llama-bench,
+// shapes cited in SOURCES.md). Expected values are computed by hand from the fixture text.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import { importFile } from "../../cli/import/run-import.ts";
+import { type Bundle, Bundle as BundleSchema, type Measurement } from "../../schema/bundle.ts";
+import { runCli } from "../support/cli.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "import", "llama-bench");
+const fixture = (name: string) => join(FIXTURES, name);
+const context = { now: "2026-01-01T00:00:00.000Z", toolVersion: "0.0.0-test" };
+
+async function imported(name: string, extra: { hardware?: string; model?: string } = {}) {
+  const { importer, bundles } = await importFile(fixture(name), "auto", { ...context, ...extra });
+  expect(importer.format).toBe("llama-bench");
+  return bundles;
+}
+
+function only<T>(items: T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+function byLabel(bundle: Bundle, label: string): Measurement {
+  const found = bundle.measurements.find((m) => m.label === label);
+  if (!found) throw new Error(`no measurement ${label} in ${bundle.measurements.map((m) => m.label).join(", ")}`);
+  return found;
+}
+
+describe("llama-bench -o json", () => {
+  it("keeps samples, stddev, depth and the 2025 configuration fields", async () => {
+    const bundle = only(await imported("json-2025-cuda-depth.json"));
+    expect(bundle.device).toEqual({
+      cpu: { model: "AMD Ryzen 7 7800X3D 8-Core Processor" },
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4080" }],
+    });
+    expect(bundle.runtime).toMatchObject({ engine: "llama.cpp", version: "b5163", build: "8cf427ff", backend: "cuda" });
+    expect(bundle.model).toMatchObject({
+      name: "Qwen2.5-7B-Instruct-Q4_K_M",
+      fileName: "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+      architecture: "qwen2",
+      quantization: "Q4_K_M", // "Q4_K - Medium"
+      parameters: 7615616512,
+      fileBytes: 4677120000,
+      format: "gguf",
+    });
+    expect(bundle.config).toMatchObject({
+      batchSize: 2048,
+      ubatchSize: 512,
+      threads: 8,
+      gpuLayers: 99,
+      flashAttention: false,
+      kvCacheType: "f16",
+    });
+    expect(bundle.config?.extraFlags).toContain("split_mode=layer");
+    expect(bundle.measurements.map((m) => [m.kind, m.label])).toEqual([
+      ["prefill", "pp512"],
+      ["decode", "tg128"],
+      ["prefill", "pp512 @ d4096"],
+    ]);
+    const decode = byLabel(bundle, "tg128");
+    expect(decode).toMatchObject({ unit: "tokens/s", nGen: 128, nPrompt: 0, repetitions: 5, mean: 118.881588 });
+    expect(decode.stddev).toBe(1.041811);
+    expect(decode.samples).toEqual([119.03, 120.178, 119.43, 118.307, 117.464]);
+    // avg_ns 1,076,767,880 ns = 1076.768 ms
+    expect(decode.notes).toContain("1076.768 ms");
+    expect(byLabel(bundle, "pp512 @ d4096")).toMatchObject({ depth: 4096, nPrompt: 512, repetitions: 3 });
+    expect(bundle.provenance).toMatchObject({
+      measuredAt: "2025-04-24T11:58:50Z",
+      importedFrom: { format: "llama-bench", toolVersion: "8cf427ff (5163)", file: "json-2025-cuda-depth.json" },
+    });
+    expect(bundle.provenance.notMeasured).toEqual(expect.arrayContaining(["load", "ttft", "memory", "quality"]));
+  });
+
+  it("reads the 2023 field names: backend booleans, f16_kv, mul_mat_q, no n_depth", async () => {
+    const bundle = only(await imported("json-2023-legacy-fields.json"));
+    expect(bundle.runtime).toMatchObject({ version: "b1275", build: "3469684", backend: "cuda" });
+    expect(bundle.model).toMatchObject({ architecture: "llama", quantization: "Q4_0", parameters: 6738415616 });
+    expect(bundle.config).toMatchObject({ batchSize: 512, threads: 16, gpuLayers: 99, kvCacheType: "f16" });
+    expect(bundle.config?.extraFlags).toContain("mul_mat_q=true");
+    const prefill = byLabel(bundle, "pp512");
+    expect(prefill).toMatchObject({ kind: "prefill", mean: 2410.974041, stddev: 11.163766, repetitions: 5 });
+    expect(prefill.depth).toBeUndefined();
+  });
+
+  it("converts nanoseconds to tokens/s when a file has no avg_ts", async () => {
+    const bundle = only(await imported("json-ns-only.json"));
+    const decode = only(bundle.measurements);
+    // 128 tokens in avg_ns 1,000,000,000 ns → 128 tok/s; samples 0.8 s, 1.0 s, 1.2 s → 160, 128, 106.67
+    expect(decode.mean).toBe(128);
+    expect(decode.samples?.map((s) => Number(s.toFixed(2)))).toEqual([160, 128, 106.67]);
+    expect(decode.repetitions).toBe(3);
+    // stddev_ns cannot become a stddev of rates
+    expect(decode.stddev).toBeUndefined();
+    expect(decode.notes).toContain("1000 ms, stddev 200 ms");
+    expect(bundle.config?.gpuLayers).toBe(0);
+    expect(bundle.device.accelerators).toBeUndefined(); // gpu_info ""
+  });
+});
+
+describe("llama-bench -o jsonl, csv, sql", () => {
+  it("jsonl with stderr lines and CRLF: one bundle per model", async () => {
+    const bundles = await imported("jsonl-pi5-two-models.jsonl");
+    expect(bundles.map((b) => b.model.name)).toEqual(["qwen2.5-0.5b-instruct-q4_k_m", "Llama-3.2-1B-Instruct-Q8_0"]);
+    const [qwen, llama] = bundles as [Bundle, Bundle];
+    expect(qwen.config).toMatchObject({ flashAttention: true, kvCacheType: "K q8_0, V f16", threads: 4 });
+    expect(byLabel(qwen, "tg128")).toMatchObject({ mean: 50, stddev: 0.5, samples: [50, 50] });
+    // 512 tokens in 0.26 s = 1969.2 tok/s
+    expect(byLabel(llama, "pp512").mean).toBe(1969.2);
+    expect(llama.runtime.backend).toBe("cpu");
+  });
+
+  it("csv: quoted strings become numbers and booleans; flash attention on and off are two bundles", async () => {
+    const bundles = await imported("csv-m2-metal-fa.csv");
+    expect(bundles.map((b) => b.config?.flashAttention)).toEqual([false, true]);
+    for (const bundle of bundles) {
+      expect(bundle.runtime).toMatchObject({
+        backend: "metal",
+        version: "b4800",
+        notes: "llama-bench backend: Metal,BLAS",
+      });
+      expect(bundle.model).toMatchObject({ parameters: 3212749824, fileBytes: 2019377152, quantization: "Q4_K_M" });
+      expect(bundle.measurements).toHaveLength(2);
+    }
+    const [off, on] = bundles as [Bundle, Bundle];
+    // pp512: 512 tokens / 0.5 s = 1024; with fa 512 / 0.4 s = 1280
+    expect(byLabel(off, "pp512")).toMatchObject({ mean: 1024, stddev: 10.24 });
+    expect(byLabel(on, "pp512")).toMatchObject({ mean: 1280, stddev: 12.8 });
+    expect(byLabel(on, "tg128").samples).toBeUndefined(); // csv has no samples
+  });
+
+  it("sql: CREATE TABLE and INSERTs of the 2023 schema", async () => {
+    const bundle = only(await imported("sql-2023-cuda.sql"));
+    expect(bundle.device.cpu?.model).toBe("13th Gen Intel(R) Core(TM) i9-13900K");
+    expect(byLabel(bundle, "tg128")).toMatchObject({ kind: "decode", mean: 130.891159, stddev: 0.537692 });
+    expect(bundle.provenance.measuredAt).toBe("2023-09-23T12:10:30Z");
+  });
+});
+
+describe("llama-bench -o md", () => {
+  it("a 2024 console capture: ANSI, CRLF, CUDA device line, build line, two models", async () => {
+    const bundles = await imported("md-2024-console-cuda.txt", { hardware: "Desktop RTX 4090" });
+    expect(bundles.map((b) => b.model.name)).toEqual(["llama 7B F16", "llama 7B Q4_0"]);
+    const [f16] = bundles as [Bundle];
+    expect(f16.device).toEqual({
+      board: "Desktop RTX 4090",
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4090" }],
+    });
+    expect(f16.runtime).toMatchObject({ version: "b1835", build: "012cf349", backend: "cuda" });
+    expect(f16.model.fileBytes).toEqual({ value: Math.round(12.55 * 1024 ** 3), precision: "approximate" });
+    expect(f16.model.parameters).toBeUndefined(); // "6.74 B" is rounded
+    expect(f16.model.notes).toContain("6.74 B");
+    expect(byLabel(f16, "pp512")).toMatchObject({ nPrompt: 512, mean: 11048.22, stddev: 269.74 });
+    expect(f16.config?.gpuLayers).toBe(99);
+  });
+
+  it("the 2023 column set with threads and n_batch: one bundle per thread count", async () => {
+    const bundles = await imported("md-2023-threads-nbatch.md", { hardware: "Workstation" });
+    expect(bundles.map((b) => b.config?.threads)).toEqual([4, 8]);
+    expect(bundles[0]?.config?.batchSize).toBe(512);
+    expect(bundles[0]?.model.quantization).toBe("Q4_0"); // "mostly Q4_0"
+    expect(byLabel(bundles[1] as Bundle, "tg16")).toMatchObject({
+      kind: "decode",
+      nGen: 16,
+      mean: 16.71,
+      stddev: 0.66,
+    });
+    expect(bundles[0]?.runtime.backend).toBe("cpu");
+  });
+
+  it("current names: pp512+tg128, depth, fa and type_k columns", async () => {
+    const bundles = await imported("md-2025-pi5-depth-fa.md", { hardware: "Raspberry Pi 5 8GB" });
+    expect(bundles).toHaveLength(2);
+    const [noFa, fa] = bundles as [Bundle, Bundle];
+    expect(noFa.config).toMatchObject({ threads: 4, kvCacheType: "K q8_0", flashAttention: false });
+    expect(fa.config?.flashAttention).toBe(true);
+    expect(noFa.measurements.map((m) => [m.kind, m.nPrompt, m.nGen, m.depth])).toEqual([
+      ["prefill", 512, 0, undefined],
+      ["decode", 0, 128, undefined],
+      ["prefill_decode", 512, 128, undefined],
+      ["prefill", 512, 0, 1024],
+    ]);
+    expect(noFa.model).toMatchObject({
+      name: "gemma3 1B Q4_K - Medium",
+      quantization: "Q4_K_M",
+      architecture: "gemma3",
+    });
+    expect(noFa.model.fileBytes).toEqual({ value: Math.round(762.49 * 1024 ** 2), precision: "approximate" });
+  });
+
+  it("--model overrides the name the file gives", async () => {
+    const bundles = await imported("md-2025-pi5-depth-fa.md", { hardware: "Pi 5", model: "gemma-3-1b-it Q4_K_M" });
+    expect(bundles.every((b) => b.model.name === "gemma-3-1b-it Q4_K_M")).toBe(true);
+  });
+
+  it("a table without hardware asks for --hardware, naming the line", async () => {
+    await expect(importFile(fixture("md-2023-threads-nbatch.md"), "auto", context)).rejects.toThrow(
+      /md-2023-threads-nbatch\.md:3: .*--hardware/,
+    );
+  });
+});
+
+describe("bad llama-bench input", () => {
+  it.each([
+    ["broken/truncated.json", /truncated\.json:31: not valid JSON/],
+    ["broken/garbled-rate.md", /garbled-rate\.md:4: expected t\/s as "mean ± stddev".*"12\.22 tok\/s"/],
+    ["broken/short-row.csv", /short-row\.csv:3: expected 34 values as in the header \(line 1\), found 33/],
+  ])("%s names the file, the line and what was expected", async (name, message) => {
+    await expect(importFile(fixture(name), "auto", { ...context, hardware: "x" })).rejects.toThrow(message);
+  });
+
+  it("avg_ts in the wrong unit is refused, not guessed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-llama-bench-"));
+    const file = join(dir, "ms.jsonl");
+    const { writeFile } = await import("node:fs/promises");
+    // 128 tokens in 1 s is 128 tok/s, not 0.128
+    await writeFile(
+      file,
+      '{"cpu_info":"x","model_type":"m","n_prompt":0,"n_gen":128,"avg_ns":1000000000,"avg_ts":0.128}\n',
+    );
+    await expect(importFile(file, "auto", context)).rejects.toThrow(
+      /ms\.jsonl:1: avg_ts 0\.128 tok\/s does not match avg_ns/,
+    );
+  });
+});
+
+describe("edgebench import --json (the real CLI)", () => {
+  it("prints only a JSON array of valid bundles", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-"));
+    const result = await runCli(
+      ["import", "--json", fixture("jsonl-pi5-two-models.jsonl"), "--hardware", "Raspberry Pi 5"],
+      { EDGEBENCH_HOME: join(dir, "home") },
+    );
+    expect(result.code).toBe(0);
+    const bundles = z.array(BundleSchema).parse(JSON.parse(result.stdout));
+    expect(bundles).toHaveLength(2);
+    expect(bundles[0]?.device.board).toBe("Raspberry Pi 5");
+    expect(result.stderr).toMatch(/2 bundles from llama-bench/);
+  });
+});

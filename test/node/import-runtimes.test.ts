@@ -1,0 +1,262 @@
+// The Ollama, llama-server, MLX and RKLLM importers against fixtures shaped like their published
+// outputs. Expectations are computed by hand here (tokens ÷ seconds), not by the importers' helpers.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chooseImporter, importFile } from "../../cli/import/run-import.ts";
+import { cleanText } from "../../cli/import/text.ts";
+import { ImportError } from "../../cli/import/types.ts";
+import { type Bundle, Bundle as BundleSchema, type Measurement } from "../../schema/bundle.ts";
+import { runCli } from "../support/cli.ts";
+import { readSeedBundles } from "../support/seeds.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "import");
+const fixture = (format: string, name: string) => join(FIXTURES, format, name);
+const context = { now: "2026-12-01T00:00:00.000Z", toolVersion: "0.0.0-test", hardware: "Test board" };
+
+async function bundlesOf(format: string, name: string, extra: { model?: string; hardware?: string } = {}) {
+  const { importer, bundles } = await importFile(fixture(format, name), "auto", { ...context, ...extra });
+  expect(importer.format).toBe(format);
+  for (const bundle of bundles) expect(BundleSchema.safeParse(bundle).success).toBe(true);
+  return bundles;
+}
+
+function only(bundle: Bundle, kind: Measurement["kind"], where: Partial<Measurement> = {}): Measurement {
+  const found = bundle.measurements.filter(
+    (m) => m.kind === kind && Object.entries(where).every(([k, v]) => (m as Record<string, unknown>)[k] === v),
+  );
+  expect(found, `${kind} ${JSON.stringify(where)}`).toHaveLength(1);
+  return found[0] as Measurement;
+}
+
+const sampleStddev = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+};
+
+async function expectImportError(format: string, name: string, line: number, pattern: RegExp) {
+  const error = await importFile(fixture(format, name), "auto", context).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ImportError);
+  expect((error as Error).message).toContain(`${name}:${line}: `);
+  expect((error as Error).message).toMatch(pattern);
+}
+
+describe("ollama", () => {
+  it("reads a /api/generate answer: nanoseconds to ms and tokens/s", async () => {
+    const [bundle] = await bundlesOf("ollama", "generate.json");
+    expect(bundle?.model.name).toBe("gemma3");
+    // 18 tokens in 52,479,709 ns; 11 prompt tokens in 13,074,791 ns; total 174,560,334 ns.
+    expect(only(bundle as Bundle, "decode").mean).toBeCloseTo(18 / 0.052479709, 4);
+    expect(only(bundle as Bundle, "prefill").mean).toBeCloseTo(11 / 0.013074791, 4);
+    expect(only(bundle as Bundle, "e2e_latency").mean).toBeCloseTo(174.560334, 6);
+    expect(bundle?.provenance.measuredAt).toBe("2025-10-17T23:14:07.414671Z");
+    expect(bundle?.provenance.notMeasured).toContain("memory");
+  });
+
+  it("reads streamed /api/chat answers (CRLF, curl progress) and keeps the cold first reply apart", async () => {
+    const [bundle] = await bundlesOf("ollama", "chat-stream-crlf.ndjson");
+    const b = bundle as Bundle;
+    expect(b.model.name).toBe("llama3.2:3b-instruct-q4_K_M");
+    expect(b.model.quantization).toBe("q4_K_M");
+    // first: 100 tokens in 2e9 ns = 50 tok/s, loaded for it (3 s); then 40 and 50 tok/s warm.
+    expect(only(b, "decode", { cold: true }).samples).toEqual([50]);
+    const warm = only(b, "decode", { cold: false });
+    expect(warm.samples).toEqual([40, 50]);
+    expect(warm.mean).toBe(45);
+    expect(warm.stddev).toBeCloseTo(sampleStddev([40, 50]), 6);
+    expect(only(b, "load").samples).toEqual([3000]);
+  });
+
+  it("reads `ollama run --verbose` blocks with ANSI colours and a spinner, one bundle per model", async () => {
+    const bundles = await bundlesOf("ollama", "verbose-ansi-two-models.txt");
+    expect(bundles.map((b) => b.model.name)).toEqual(["mistral", "orca-mini"]);
+    const mistral = bundles[0] as Bundle;
+    // eval count 120 in 4.876787 s; total 5.088275983 s; load 1.365523 ms is not a model load.
+    expect(only(mistral, "decode").mean).toBeCloseTo(120 / 4.876787, 5);
+    expect(only(mistral, "e2e_latency").mean).toBeCloseTo(5088.275983, 5);
+    expect(mistral.measurements.some((m) => m.kind === "load")).toBe(false);
+    // prompt eval 48 tokens in 95.572 ms
+    expect(only(bundles[1] as Bundle, "prefill").mean).toBeCloseTo(48 / 0.095572, 3);
+  });
+
+  it.each([["seed-004-verbose.txt"], ["seed-004-api.ndjson"]])(
+    "%s reproduces seed 004's decode numbers, the cold start kept apart",
+    async (name) => {
+      const [bundle] = await bundlesOf("ollama", name, { hardware: "Raspberry Pi 4 Model B" });
+      const seed = readSeedBundles().find((s) => s.file.startsWith("004-"))?.bundle as unknown as Bundle;
+      const seedDecode = seed.measurements.filter((m) => m.kind === "decode");
+      const ours = (bundle as Bundle).measurements.filter((m) => m.kind === "decode");
+      expect(ours).toHaveLength(seedDecode.length);
+      for (const expected of seedDecode) {
+        const got = only(bundle as Bundle, "decode", { nGen: expected.nGen, cold: expected.cold });
+        expect(got.repetitions).toBe(expected.repetitions);
+        got.samples?.forEach((s, i) => {
+          expect(s).toBeCloseTo(expected.samples?.[i] as number, 2);
+        });
+        // The seed holds the report's averages, rounded to two decimals.
+        if (expected.mean !== undefined)
+          expect(Math.abs((got.mean as number) - expected.mean)).toBeLessThanOrEqual(0.0051);
+      }
+    },
+  );
+
+  it("names file:line for a cut-off stream and a cut-off verbose block", async () => {
+    await expectImportError("ollama", "truncated-stream.ndjson", 1, /cut off.*"done": true/);
+    await expectImportError("ollama", "truncated-verbose.txt", 9, /cut off.*eval count/);
+  });
+});
+
+describe("llama-server", () => {
+  it("reads three /completion answers as repetitions of one model × configuration", async () => {
+    const [bundle] = await bundlesOf("llama-server", "completion-three.json");
+    const b = bundle as Bundle;
+    expect(b.model.fileName).toBe("qwen2.5-1.5b-instruct-q4_k_m.gguf");
+    expect(b.config?.contextSize).toBe(4096);
+    expect(b.config?.sampling).toEqual({ temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1 });
+    // 64 tokens in 1600, 2000, 1280 ms → 40, 32, 50 tok/s; 12 prompt tokens in 120, 150, 120 ms.
+    const decode = only(b, "decode", { nGen: 64 });
+    expect(decode.samples).toEqual([40, 32, 50]);
+    expect(decode.stddev).toBeCloseTo(sampleStddev([40, 32, 50]), 5);
+    expect(only(b, "prefill", { nPrompt: 12 }).samples).toEqual([100, 80, 100]);
+  });
+
+  it("reads an OpenAI-compatible answer; OpenAI's placeholder model name is not taken for the model", async () => {
+    await expect(importFile(fixture("llama-server", "chat-completions.json"), "auto", context)).rejects.toThrow(
+      /--model/,
+    );
+    const [bundle] = await bundlesOf("llama-server", "chat-completions.json", { model: "Qwen3-4B" });
+    expect(bundle?.runtime.build).toBe("b4589-1a2b3c4");
+    expect(only(bundle as Bundle, "decode").mean).toBe(20); // 10 tokens in 500 ms
+  });
+
+  it("reads the last event of a /v1 stream and reports a stream cut before it", async () => {
+    const [bundle] = await bundlesOf("llama-server", "chat-stream.sse");
+    expect(only(bundle as Bundle, "decode").mean).toBeCloseTo(20 / 0.102018, 4);
+    await expectImportError("llama-server", "truncated-stream.sse", 1, /cut off/);
+  });
+
+  it("reads the server's printed timings (CRLF, ANSI) with the model, build, threads and layers from the log", async () => {
+    const [bundle] = await bundlesOf("llama-server", "server-log-crlf.txt");
+    const b = bundle as Bundle;
+    expect(b.model.name).toBe("Llama 3.2 3B Instruct");
+    expect(b.model.quantization).toBe("Q4_K_M");
+    expect(b.runtime.build).toBe("b4589-1a2b3c4d");
+    expect(b.config).toMatchObject({ threads: 6, gpuLayers: 29, contextSize: 4096 });
+    // 127 tokens in 5080 and 6350 ms → 25 and 20 tok/s
+    expect(only(b, "decode").samples).toEqual([25, 20]);
+    expect(only(b, "e2e_latency").samples).toEqual([5320, 6650]);
+  });
+
+  it("reads llama_print_timings and llama_perf_context_print lines", async () => {
+    const [old] = await bundlesOf("llama-server", "llama-print-timings.txt");
+    expect(only(old as Bundle, "load").mean).toBe(8317.76);
+    expect(only(old as Bundle, "decode", { nGen: 395 }).mean).toBeCloseTo(395 / 11.83929, 4);
+    expect(only(old as Bundle, "prefill", { nPrompt: 800 }).mean).toBeCloseTo(800 / 0.44418, 3);
+    const [perf] = await bundlesOf("llama-server", "llama-perf-context.txt", { model: "tinyllama" });
+    expect(only(perf as Bundle, "decode", { nGen: 27 }).mean).toBeCloseTo(27 / 0.53318, 4);
+  });
+
+  it("names file:line for timings cut off after the prompt line", async () => {
+    await expectImportError("llama-server", "truncated-log.txt", 15, /expected an "eval time/);
+  });
+});
+
+describe("mlx", () => {
+  it("reads two mlx_lm.generate runs as samples, with the largest peak memory in 10^9-byte GB", async () => {
+    const [bundle] = await bundlesOf("mlx", "generate-two-runs.txt");
+    const b = bundle as Bundle;
+    expect(b.model.name).toBe("mlx-community/Llama-3.2-1B-Instruct-4bit");
+    expect(only(b, "decode", { nGen: 100 }).samples).toEqual([50, 40]);
+    expect(only(b, "prefill", { nPrompt: 12 }).mean).toBe(130);
+    expect(b.memory?.peakReportedBytes).toBe(1_250_000_000);
+  });
+
+  it("reads the older output without token counts", async () => {
+    const [bundle] = await bundlesOf("mlx", "generate-old.txt");
+    expect(only(bundle as Bundle, "decode").mean).toBe(30.213);
+    expect(bundle?.provenance.notMeasured).toContain("memory");
+  });
+
+  it("reads mlx_lm.benchmark trials as warm samples checked against its averages", async () => {
+    const [bundle] = await bundlesOf("mlx", "benchmark.txt");
+    const decode = only(bundle as Bundle, "decode", { nGen: 128, cold: false });
+    expect(decode.samples).toEqual([100, 110, 120]);
+    expect(decode.stddev).toBe(10);
+    expect(only(bundle as Bundle, "prefill", { nPrompt: 512 }).mean).toBe(2100);
+    expect(bundle?.memory?.peakReportedBytes).toBe(520_000_000);
+  });
+
+  it("names file:line for cut-off generate and benchmark outputs", async () => {
+    await expectImportError("mlx", "truncated-generate.txt", 6, /Generation:/);
+    await expectImportError("mlx", "truncated-benchmark.txt", 5, /Averages:/);
+  });
+});
+
+describe("rkllm", () => {
+  it("reproduces seed 000's Gemma3-270m numbers from an RKLLM performance table", async () => {
+    const [bundle] = await bundlesOf("rkllm", "seed-000-gemma-3-270m.txt");
+    const seed = readSeedBundles().find((s) => s.file === "000-gemma-3-270m-rk3588.json")?.bundle as unknown as Bundle;
+    const b = bundle as Bundle;
+    expect(only(b, "decode").mean).toBeCloseTo(only(seed, "decode").mean as number, 2); // 100 / 3.3557 s
+    expect(only(b, "ttft").mean).toBe(only(seed, "ttft").mean); // 85.67 ms
+    // RKLLM prints GB with two decimals: 0.60 GB against the report's 602 MB.
+    expect(
+      Math.abs((b.memory?.peakReportedBytes as number) - (seed.memory?.peakReportedBytes as number)),
+    ).toBeLessThanOrEqual(5e6);
+    expect(b.device.soc).toBe(seed.device.soc);
+    expect(b.model.fileName).toBe(seed.model.fileName);
+    expect(b.config?.contextSize).toBe(seed.config?.contextSize);
+    expect(b.runtime).toMatchObject({ engine: "rkllm", backend: "npu", version: "1.2.1" });
+  });
+
+  it("reads several tables of one chat (CRLF, Init row, older Memory Usage line) as samples", async () => {
+    const [bundle] = await bundlesOf("rkllm", "chat-two-tables-crlf.txt");
+    const b = bundle as Bundle;
+    // 100 tokens in 6400 and 8000 ms → 15.625 and 12.5 tok/s
+    expect(only(b, "decode").samples).toEqual([15.625, 12.5]);
+    expect(only(b, "ttft").samples).toEqual([200, 250]);
+    expect(only(b, "load").mean).toBe(1890.5);
+    expect(b.memory?.peakReportedBytes).toBe(1_250_000_000);
+  });
+
+  it("reads a table printed without the I rkllm: prefix", async () => {
+    const [bundle] = await bundlesOf("rkllm", "no-prefix-vision.txt", { model: "MiniCPM-V-2.6" });
+    expect(only(bundle as Bundle, "decode").mean).toBeCloseTo(72 / 22.30136, 4);
+  });
+
+  it("names file:line for a table cut off before its Generate row", async () => {
+    await expectImportError("rkllm", "truncated.txt", 14, /Prefill and Generate/);
+  });
+});
+
+describe("detection among every importer", () => {
+  it.each([
+    ["ollama", ["generate.json", "chat-stream-crlf.ndjson", "verbose-ansi-two-models.txt", "seed-004-api.ndjson"]],
+    ["llama-server", ["completion-three.json", "chat-stream.sse", "server-log-crlf.txt", "llama-print-timings.txt"]],
+    ["mlx", ["generate-two-runs.txt", "generate-old.txt", "benchmark.txt"]],
+    ["rkllm", ["seed-000-gemma-3-270m.txt", "chat-two-tables-crlf.txt", "no-prefix-vision.txt"]],
+  ])("%s files are recognised as %s", (format, names) => {
+    for (const name of names) {
+      const text = cleanText(readFileSync(fixture(format, name), "utf8"));
+      expect(chooseImporter(name, text, "auto").format, name).toBe(format);
+    }
+  });
+});
+
+describe("edgebench import --json", () => {
+  it("prints only a JSON array of valid bundles", async () => {
+    const result = await runCli(
+      ["import", "--json", "--hardware", "Raspberry Pi 4 Model B", fixture("ollama", "seed-004-verbose.txt")],
+      {},
+    );
+    expect(result.code).toBe(0);
+    const parsed: unknown = JSON.parse(result.stdout);
+    expect(Array.isArray(parsed)).toBe(true);
+    for (const bundle of parsed as unknown[]) expect(BundleSchema.safeParse(bundle).success).toBe(true);
+    expect(result.stderr).toMatch(/1 bundle from ollama/);
+  });
+});

@@ -1,0 +1,133 @@
+// `edgebench import` as a whole: cleaning console captures, and hostile input: whatever the file,
+// a one-line error naming it, a non-zero exit, nothing on stdout and nothing sent to a registry.
+
+import { mkdtemp, open, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanText, repairMojibake, stripAnsi } from "../../cli/import/text.ts";
+import { runCli } from "../support/cli.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "import");
+
+describe("cleaning console captures", () => {
+  it("removes colour codes and hyperlinks but keeps the text", () => {
+    expect(stripAnsi("\u001b[1;32m| model |\u001b[0m \u001b]8;;https://x.test\u0007link\u001b]8;;\u0007")).toBe(
+      "| model | link",
+    );
+  });
+
+  it("keeps what a terminal shows of a line rewritten with carriage returns, and unifies CRLF", () => {
+    expect(cleanText("loading  10%\rloading  55%\rloading 100%\r\neval rate: 12.5 tokens/s\r\n")).toBe(
+      "loading 100%\neval rate: 12.5 tokens/s\n",
+    );
+  });
+
+  it("repairs UTF-8 that was decoded twice, through Windows-1252 and through Mac Roman, and leaves good text alone", () => {
+    const check = "\u2705";
+    const windows1252 = new TextDecoder("windows-1252").decode(new TextEncoder().encode(check));
+    const macRoman = new TextDecoder("macintosh").decode(new TextEncoder().encode(`${check} 29.8 tok/s ± 0.4`));
+    expect(windows1252).toBe("âœ…");
+    expect(repairMojibake(`PASS ${windows1252}`)).toBe(`PASS ${check}`);
+    expect(repairMojibake(macRoman)).toBe(`${check} 29.8 tok/s ± 0.4`);
+    expect(repairMojibake("29.8 tok/s ± 0.4 · µs — ok")).toBe("29.8 tok/s ± 0.4 · µs — ok");
+  });
+
+  it("drops a byte-order mark", () => {
+    expect(cleanText("\uFEFF{}")).toBe("{}");
+  });
+});
+
+describe("hostile input", () => {
+  let dir: string;
+  let registry: Server;
+  let registryUrl: string;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgebench-import-"));
+    // A registry that records every request: a refused import must not reach it.
+    registry = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
+    registryUrl = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => registry.close(r));
+  });
+
+  const env = () => ({ EDGEBENCH_HOME: join(dir, "home") });
+
+  async function refused(args: string[]): Promise<string> {
+    const result = await runCli(["import", ...args, "--submit", "--registry", registryUrl], env());
+    expect(result.code, result.stderr).not.toBe(0);
+    expect(result.stdout).toBe("");
+    // Progress lines for good files may come first; the error is one line.
+    const lines = result.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("edgebench: "));
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(requests).toEqual([]);
+    return lines[0] as string;
+  }
+
+  it("refuses binary garbage, naming the file", async () => {
+    const file = join(dir, "garbage.bin");
+    const bytes = new Uint8Array(4096);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) % 256;
+    await writeFile(file, bytes);
+    expect(await refused([file])).toBe(
+      `edgebench: ${file}: this is a binary file, not a text output of a benchmark tool`,
+    );
+  });
+
+  it("refuses a 50 MB file without reading it whole", async () => {
+    const file = join(dir, "huge.txt");
+    const handle = await open(file, "w");
+    await handle.truncate(50 * 1024 * 1024);
+    await handle.close();
+    expect(await refused([file])).toMatch(`${file} is 52428800 bytes; a file may be at most 16 MiB`);
+  });
+
+  it("refuses an empty file and text in no known format", async () => {
+    const empty = join(dir, "empty.txt");
+    await writeFile(empty, "\r\n  \n");
+    expect(await refused([empty])).toBe(`edgebench: ${empty}: the file is empty`);
+    const prose = join(dir, "notes.txt");
+    await writeFile(prose, "We ran some models on the board last week and they were fast.\n");
+    expect(await refused([prose])).toMatch(new RegExp(`^edgebench: ${prose}: not a format edgebench recognises`));
+  });
+
+  it("refuses a missing file and an unknown --format with a usage error", async () => {
+    const missing = join(dir, "nope.json");
+    expect(await refused([missing])).toBe(`edgebench: cannot read file ${missing}: no such file`);
+    const result = await runCli(["import", missing, "--format", "csv"], env());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /--format must be one of auto, llama-bench, lm-eval, ollama, llama-server, mlx, rkllm/,
+    );
+  });
+
+  it("names the file and line when a file is forced through the wrong importer", async () => {
+    const llamaBench = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+    const line = await refused([llamaBench, "--format", "ollama", "--hardware", "Raspberry Pi 5"]);
+    expect(line).toMatch(new RegExp(`^edgebench: ${llamaBench}(:\\d+)?: `));
+    const ollama = join(FIXTURES, "ollama", "generate.json");
+    expect(await refused([ollama, "--format", "llama-bench", "--hardware", "Raspberry Pi 5"])).toMatch(
+      new RegExp(`^edgebench: ${ollama}(:\\d+)?: `),
+    );
+  });
+
+  it("sends nothing when one of several files is bad", async () => {
+    const good = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+    const bad = join(dir, "half.txt");
+    await writeFile(bad, "| model | size | params | backend | threads | test | t/s |\n| --- |");
+    const line = await refused([good, bad, "--hardware", "Raspberry Pi 5"]);
+    expect(line).toMatch(new RegExp(`^edgebench: ${bad}`));
+  });
+});
