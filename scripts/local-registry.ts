@@ -34,6 +34,8 @@ export interface LocalRegistryOptions {
   demoKeyDir: string;
   /** Another wrangler configuration (the benchmarks lift the rate limits). */
   configPath?: string;
+  /** The moderation token (the ADMIN_TOKEN secret in production); unset, moderation is off. */
+  adminToken?: string;
   log?: (line: string) => void;
 }
 
@@ -101,6 +103,7 @@ export async function startWorker(options: LocalRegistryOptions): Promise<Runnin
       "--log-level",
       "warn",
       ...(options.configPath ? ["--config", options.configPath] : []),
+      ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
     ],
     { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -1,5 +1,7 @@
 // `npm start`: the whole registry on this machine, with the seed runs, at http://127.0.0.1:8787
 // (or PORT). Safe to run again: migrations and seeding only do what is not done yet.
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   applyMigrations,
@@ -24,6 +26,20 @@ const persistTo = join(stateDir, "state");
 const demoKeyDir = join(stateDir, "demo-key");
 const assetsDir = resolve(process.env.EDGEBENCH_SITE_OUT || join(ROOT, "site", "dist"));
 
+/** ADMIN_TOKEN from the environment, else one made for this state directory and kept beside it. */
+async function localAdminToken(): Promise<string> {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  const file = join(stateDir, "admin-token");
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch {
+    const token = randomBytes(24).toString("base64url");
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
+
 let worker: RunningWorker | undefined;
 const shutdown = async () => {
   await worker?.stop();
@@ -36,7 +52,8 @@ try {
   console.log("edgebench: applying D1 migrations to the local database…");
   await applyMigrations(persistTo);
   console.log("edgebench: starting the Worker (wrangler dev, local D1)…");
-  worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir });
+  const adminToken = await localAdminToken();
+  worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir, adminToken });
   if (await isEmpty(worker.url)) {
     const created = await submitSeeds(worker.url, demoKeyDir);
     console.log(`edgebench: the database was empty; submitted ${created} seed runs signed with the local demo key`);
@@ -51,6 +68,9 @@ edgebench is running (Ctrl-C stops it)
   site:        ${worker.url}/
   API:         ${worker.url}/v1/leaderboard   ${worker.url}/v1/hardware   ${worker.url}/v1/models
   submit:      npx edgebench submit <bundle.json> --registry ${worker.url}
+  import:      npx edgebench import <llama-bench or ollama output…> --submit --registry ${worker.url}
+  OpenAPI:     ${worker.url}/v1/openapi.json      audit log: ${worker.url}/v1/audit
+  moderation:  curl -H "Authorization: Bearer ${process.env.ADMIN_TOKEN ? "$ADMIN_TOKEN" : `$(cat ${join(stateDir, "admin-token")})`}" ${worker.url}/v1/admin/…
 `);
   const code = await new Promise<number | null>((r) => worker?.child.once("exit", r));
   console.error(`edgebench: the Worker exited (${code})`);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody, HardwareList, Leaderboard, RunPage } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
+import { AuditPage } from "../../schema/moderation.ts";
 import { hardwareSlug } from "../../schema/slug.ts";
 import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
@@ -167,6 +168,25 @@ describe("the local registry, end to end", () => {
     const page = await (await fetch(`${base}/hardware/raspberry-pi-5/`)).text();
     for (const id of ids) expect(page).toContain(`/runs/${id}/`);
     expect(page).toContain("Gemma 3 1B");
+  });
+
+  it("moderates with the token npm start made: a hidden run leaves the leaderboard and the audit log says so", async () => {
+    const token = (await readFile(join(dir, "state", "admin-token"), "utf8")).trim();
+    const board = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=raspberry-pi-5`));
+    const target = board.items[0];
+    expect(target).toBeDefined();
+    const hide = (auth: string) =>
+      fetch(`${base}/v1/admin/runs/${target?.id}/hide`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${auth}` },
+        body: JSON.stringify({ reason: "e2e: duplicate upload" }),
+      });
+    expect((await hide("not-the-token")).status).toBe(401);
+    expect((await hide(token)).status).toBe(200);
+    const after = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=raspberry-pi-5`));
+    expect(after.items.map((r) => r.id)).not.toContain(target?.id);
+    const audit = AuditPage.parse(await json(`${base}/v1/audit?target=run:${target?.id}`));
+    expect(audit.items.map((a) => a.action)).toEqual(["run.hide"]);
   });
 
   it("answers a tampered upload with 401 and leaves the row count unchanged", async () => {
