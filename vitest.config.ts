@@ -48,6 +48,19 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // Debian's Chromium (playwright-core) against the site served by one local registry, started
+        // once for the whole project by its global setup; files one after another, one browser.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/support/browser-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -26,13 +26,15 @@ const fmt = (n: number, digits = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** wrangler.toml with the write limits lifted (a benchmark is one client sending as fast as it can). */
-async function benchConfig(dir: string): Promise<string> {
+export async function benchConfig(dir: string): Promise<string> {
   const original = await readFile(join(ROOT, "wrangler.toml"), "utf8");
   const text = original
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "workers", "index.ts"))}`)
     .replace(/^migrations_dir = .*$/m, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`)
     .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, "site"))}`)
-    .replace(/simple = \{ limit = \d+/g, "simple = { limit = 100000000");
+    .replace(/simple = \{ limit = \d+/g, "simple = { limit = 100000000")
+    // Other "./…" paths (e.g. [alias]) are relative to the config file, which now lives elsewhere.
+    .replace(/"(\.\.?\/[^"]*)"/g, (_match, relative: string) => JSON.stringify(join(ROOT, relative)));
   const path = join(dir, "wrangler.bench.toml");
   await writeFile(path, text);
   return path;
@@ -45,7 +47,7 @@ async function d1File(persistTo: string): Promise<string> {
   return join(dir, file);
 }
 
-async function signedBundles(n: number): Promise<Envelope[]> {
+export async function signedBundles(n: number): Promise<Envelope[]> {
   const keys = await Promise.all(Array.from({ length: 16 }, () => generateKeyPair()));
   const out: Envelope[] = [];
   for (let i = 0; i < n; i++) {

@@ -13,6 +13,9 @@ import { VERSION } from "../cli/version.ts";
 import { Bundle } from "../schema/bundle.ts";
 import { summarize } from "../schema/summary.ts";
 import { benchApi } from "./bench-api.ts";
+import { benchLoad } from "./bench-load.ts";
+import { benchSite } from "./bench-site.ts";
+import { formatMarkdown } from "./format-markdown.ts";
 import { ROOT } from "./local-registry.ts";
 
 const LARGEST_PARAMS = 100_000_000;
@@ -142,6 +145,8 @@ reports slightly less than llama.cpp's eval time alone.
 const SECTIONS: Record<string, (dir: string) => Promise<string>> = {
   measure: measureSection,
   api: benchApi,
+  load: benchLoad,
+  site: benchSite,
 };
 
 /** The sections of the current file by heading, so `--only` can replace one and keep the others. */
@@ -170,13 +175,14 @@ async function main() {
   const header = `# Benchmarks
 
 Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
-(it writes this file; \`npm run bench -- --only measure|api\` redoes one section). Figures from a shared
+(it writes this file; \`npm run bench -- --only measure|api|load|site\` redoes one section). Figures from a shared
 virtual machine vary from run to run; compare runs made on the same machine.
 
 - Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}
 - Machine: ${machine}
 `;
   await writeFile(OUT, `${header}\n${[...sections.values()].join("\n\n")}\n`);
+  await formatMarkdown(OUT);
   log(`wrote ${OUT}`);
 }
 

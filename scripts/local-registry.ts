@@ -3,8 +3,8 @@
 // Used by `npm start` and by the end-to-end tests, each with its own port and state directory.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import * as pagefind from "pagefind";
 import { loadOrCreateKey } from "../cli/lib/keys.ts";
 import { submitEnvelope } from "../cli/lib/registry.ts";
 import { RunPage } from "../schema/api.ts";
@@ -39,13 +39,21 @@ export interface LocalRegistryOptions {
   log?: (line: string) => void;
 }
 
-function run(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
+interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Called with the child once started (the site benchmark samples its memory). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+function run(args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...OFFLINE_ENV, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    options.onSpawn?.(child);
     let output = "";
     child.stdout.on("data", (d) => {
       output += d;
@@ -168,15 +176,48 @@ export async function submitSeeds(url: string, demoKeyDir: string, seedsDir = SE
  * it, and wrangler dev's watcher loses a directory that is removed, so the build goes to a staging
  * directory and is then synced into `outDir`, which stays in place.
  */
-export async function buildSite(apiUrl: string, outDir: string): Promise<void> {
-  const staging = await mkdtemp(join(tmpdir(), "edgebench-site-"));
+export async function buildSite(
+  apiUrl: string,
+  outDir: string,
+  options: { onBuildProcess?: (child: ChildProcess) => void } = {},
+): Promise<void> {
+  // Each build in a directory of its own inside the checkout: Astro puts its prerender chunks in the
+  // output directory when that is under the working directory (else in one shared ./.astro, where two
+  // builds at once, as parallel tests run them, overwrite each other's chunks), and those chunks must
+  // be able to import from node_modules.
+  const cache = join(ROOT, "node_modules", ".cache");
+  await mkdir(cache, { recursive: true });
+  const work = await mkdtemp(join(cache, "edgebench-site-"));
+  const staging = join(work, "dist");
   try {
     await run([ASTRO, "build", "--root", join(ROOT, "site"), "--outDir", staging, "--silent"], {
       env: { EDGEBENCH_API: apiUrl },
+      ...(options.onBuildProcess ? { onSpawn: options.onBuildProcess } : {}),
     });
+    await writeSearchIndex(staging);
     await syncDir(staging, resolve(outDir));
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The site search: Pagefind indexes the built pages and writes its index and UI into `siteDir/pagefind/`,
+ * offline (its binary comes with the npm package). Only pages whose main element carries
+ * data-pagefind-body are indexed: home, hardware and model pages, which name every model and hardware.
+ * Run pages are left out: they would add one page per run (the bulk of the site) for names a search
+ * already finds on the hardware and model pages.
+ */
+async function writeSearchIndex(siteDir: string): Promise<void> {
+  const { index, errors } = await pagefind.createIndex({ forceLanguage: "en" });
+  try {
+    if (!index) throw new Error(`pagefind could not start: ${errors.join("; ")}`);
+    const added = await index.addDirectory({ path: siteDir });
+    if (added.errors.length > 0) throw new Error(`pagefind could not index the site: ${added.errors.join("; ")}`);
+    const written = await index.writeFiles({ outputPath: join(siteDir, "pagefind") });
+    if (written.errors.length > 0) throw new Error(`pagefind could not write its index: ${written.errors.join("; ")}`);
+  } finally {
+    await pagefind.close();
   }
 }
 

@@ -235,7 +235,8 @@ describe("the local registry, end to end", () => {
     expect(page).toContain("perplexity_near_chance");
     const board = await (await fetch(`${base}/hardware/${slug}/`)).text();
     expect(board).toContain(`/runs/${id}/`);
-  });
+    // A full default run: about 45 s on an idle 2-core machine; room for a busy one.
+  }, 240_000);
 
   it("ranks the looper model apart, with its reason, in the leaderboard and on the page", async () => {
     const model = join(dir, "looper.gguf");

@@ -322,3 +322,18 @@ export const REPRODUCTION_LABEL = {
   reproduced: "reproduced",
   disputed: "disputed",
 } as const;
+
+/** A ratio as a reader says it: "2.41×"; a dash when there is none. */
+export function formatRatio(value: Maybe<number>): string {
+  if (!isPresent(value) || !Number.isFinite(value)) return DASH;
+  return `${formatNumber(value)}×`;
+}
+
+/** A relative change with its direction at a glance: "▲ 12.5%" faster, "▼ 3.1%" slower, "= 0%" unchanged. */
+export function formatChange(value: Maybe<number>): string {
+  if (!isPresent(value) || !Number.isFinite(value)) return DASH;
+  const pct = Math.abs(value * 100);
+  const text = `${grouped(pct, 1)}%`;
+  if (pct < 0.05) return "= 0%";
+  return value > 0 ? `▲ ${text}` : `▼ ${text}`;
+}

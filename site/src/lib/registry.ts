@@ -19,6 +19,12 @@ import { peakMemoryPrecision } from "./view.ts";
 /** The registry the site is built from: EDGEBENCH_API at build time, else the local registry. */
 export const API_URL = (process.env.EDGEBENCH_API || "http://127.0.0.1:8787").replace(/\/$/, "");
 
+/**
+ * The site's public origin, for URLs meant to be copied elsewhere (badges, model-card snippets):
+ * PUBLIC_SITE_URL at build time, else the registry the site is built from, whose Worker serves both.
+ */
+export const SITE_URL = (process.env.PUBLIC_SITE_URL || API_URL).replace(/\/$/, "");
+
 async function get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {
   const url = `${API_URL}${path}`;
   let res: Response;

@@ -291,3 +291,217 @@ export function sweepView(sweep: Sweep): SweepView {
     suite: suites.size === 1 ? [...suites][0] : undefined,
   };
 }
+
+/** A hardware's best ranked run: the leaderboard's first row that is not ranked apart (it is ordered by decode). */
+export function bestRanked(board: readonly RunRow[]): RunRow | undefined {
+  return board.find((r) => !r.rankedApart);
+}
+
+/** The best of a set of figures, where "best" is the larger (decode, prefill, quality) or the smaller (TTFT). */
+function best(values: ReadonlyArray<number | null>, better: "higher" | "lower"): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  if (present.length === 0) return null;
+  return better === "higher" ? Math.max(...present) : Math.min(...present);
+}
+
+/** One model on one side of a comparison: its best ranked figures, each from whichever ranked run holds it. */
+export interface CompareSide {
+  decodeTps: number | null;
+  prefillTps: number | null;
+  ttftMs: number | null;
+  qualityScore: number | null;
+  /** "pass" when a ranked run passed its quality gates; ranked runs that did not are "unknown" (never "fail"). */
+  qualityStatus: "pass" | "unknown";
+  /** Ranked runs behind the figures; 0 when the model only has runs ranked apart here. */
+  rankedRuns: number;
+  apartRuns: number;
+}
+
+export interface CompareRow {
+  modelSlug: string;
+  modelName: string;
+  a: CompareSide;
+  b: CompareSide;
+}
+
+export interface ComparePair {
+  /** `<a>-vs-<b>`, the two hardware slugs in alphabetical order. */
+  slug: string;
+  a: { slug: string; name: string };
+  b: { slug: string; name: string };
+  rows: CompareRow[];
+}
+
+function side(rows: readonly RunRow[]): CompareSide {
+  const ranked = rows.filter((r) => !r.rankedApart);
+  return {
+    decodeTps: best(
+      ranked.map((r) => r.decodeTps),
+      "higher",
+    ),
+    prefillTps: best(
+      ranked.map((r) => r.prefillTps),
+      "higher",
+    ),
+    ttftMs: best(
+      ranked.map((r) => r.ttftMs),
+      "lower",
+    ),
+    qualityScore: best(
+      ranked.map((r) => r.qualityScore),
+      "higher",
+    ),
+    qualityStatus: ranked.some((r) => r.qualityStatus === "pass") ? "pass" : "unknown",
+    rankedRuns: ranked.length,
+    apartRuns: rows.length - ranked.length,
+  };
+}
+
+/**
+ * Every pair of hardware that ran at least one model in common (A before B by slug), with the models
+ * both ran. Runs ranked apart count for sharing a model but never give a figure: their speed is not a result.
+ */
+export function comparePairs(
+  hardware: ReadonlyArray<{ slug: string; name: string }>,
+  boards: ReadonlyMap<string, readonly RunRow[]>,
+): ComparePair[] {
+  const sorted = [...hardware].sort((x, y) => (x.slug < y.slug ? -1 : x.slug > y.slug ? 1 : 0));
+  const byModel = new Map(
+    sorted.map((h) => {
+      const models = new Map<string, RunRow[]>();
+      for (const row of boards.get(h.slug) ?? []) {
+        const list = models.get(row.modelSlug) ?? [];
+        list.push(row);
+        models.set(row.modelSlug, list);
+      }
+      return [h.slug, models] as const;
+    }),
+  );
+  const pairs: ComparePair[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const a = sorted[i];
+      const b = sorted[j];
+      if (!a || !b) continue;
+      const modelsA = byModel.get(a.slug) ?? new Map<string, RunRow[]>();
+      const modelsB = byModel.get(b.slug) ?? new Map<string, RunRow[]>();
+      const rows: CompareRow[] = [];
+      for (const [modelSlug, rowsA] of modelsA) {
+        const rowsB = modelsB.get(modelSlug);
+        if (!rowsB) continue;
+        rows.push({ modelSlug, modelName: rowsA[0]?.modelName ?? modelSlug, a: side(rowsA), b: side(rowsB) });
+      }
+      if (rows.length === 0) continue;
+      rows.sort((x, y) => x.modelName.localeCompare(y.modelName, "en", { sensitivity: "base" }));
+      pairs.push({
+        slug: `${a.slug}-vs-${b.slug}`,
+        a: { slug: a.slug, name: a.name },
+        b: { slug: b.slug, name: b.name },
+        rows,
+      });
+    }
+  }
+  return pairs;
+}
+
+/** A over B, or null when either is missing or B is zero. */
+export function ratio(a: number | null, b: number | null): number | null {
+  if (a === null || b === null || b === 0) return null;
+  return a / b;
+}
+
+/**
+ * When a run was measured, for ordering (the same rule as the history chart): its measuredAt when that
+ * names a year (a datetime, or a day, month or year taken at its start), else when the registry received it.
+ */
+export function runTime(row: Pick<RunRow, "measuredAt" | "receivedAt">): number {
+  const m = row.measuredAt;
+  if (m && !m.startsWith("--")) {
+    const partial = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(m);
+    const time = partial
+      ? Date.UTC(Number(partial[1]), Number(partial[2] ?? 1) - 1, Number(partial[3] ?? 1))
+      : Date.parse(m);
+    if (Number.isFinite(time)) return time;
+  }
+  return Date.parse(row.receivedAt);
+}
+
+export interface HistoryEntry {
+  row: RunRow;
+  /** The earlier ranked run (same engine and quantization, another engine version) this run's decode is compared with. */
+  baseline: RunRow | undefined;
+  /** Relative change of decode against the baseline: 0.1 is 10 % faster. */
+  change: number | null;
+}
+
+export interface History {
+  /** `<hardware>/<model>`, the page's path under /history/. */
+  key: string;
+  hardwareSlug: string;
+  hardwareName: string;
+  modelSlug: string;
+  modelName: string;
+  /** Oldest first. */
+  entries: HistoryEntry[];
+}
+
+function sameSetup(x: RunRow, y: RunRow): boolean {
+  return x.engine === y.engine && (x.quantization ?? "") === (y.quantization ?? "");
+}
+
+/**
+ * Every hardware + model with at least two runs, oldest run first. Each ranked run's decode is compared
+ * with the latest earlier ranked run of the same engine and quantization on a different engine version,
+ * so a row says what an upgrade did; runs ranked apart are listed but neither compared nor a baseline.
+ */
+export function histories(runs: readonly RunRow[]): History[] {
+  // Every hardware and model page asks for the same build-wide list: work it out once per snapshot.
+  const cached = historyCache.get(runs);
+  if (cached) return cached;
+  const computed = computeHistories(runs);
+  historyCache.set(runs, computed);
+  return computed;
+}
+
+const historyCache = new WeakMap<readonly RunRow[], History[]>();
+
+function computeHistories(runs: readonly RunRow[]): History[] {
+  const groups = new Map<string, RunRow[]>();
+  for (const row of runs) {
+    const key = `${row.hardwareSlug}/${row.modelSlug}`;
+    const list = groups.get(key) ?? [];
+    list.push(row);
+    groups.set(key, list);
+  }
+  const out: History[] = [];
+  for (const [key, rows] of groups) {
+    if (rows.length < 2) continue;
+    const ordered = [...rows].sort((x, y) => runTime(x) - runTime(y) || x.receivedAt.localeCompare(y.receivedAt));
+    const entries = ordered.map((row, index): HistoryEntry => {
+      if (row.rankedApart || row.decodeTps === null) return { row, baseline: undefined, change: null };
+      const baseline = ordered
+        .slice(0, index)
+        .reverse()
+        .find(
+          (earlier) =>
+            !earlier.rankedApart &&
+            earlier.decodeTps !== null &&
+            sameSetup(earlier, row) &&
+            (earlier.engineVersion ?? "") !== (row.engineVersion ?? ""),
+        );
+      const before = baseline?.decodeTps ?? null;
+      return { row, baseline, change: before ? row.decodeTps / before - 1 : null };
+    });
+    const first = ordered[0];
+    if (!first) continue;
+    out.push({
+      key,
+      hardwareSlug: first.hardwareSlug,
+      hardwareName: first.hardwareName,
+      modelSlug: first.modelSlug,
+      modelName: first.modelName,
+      entries,
+    });
+  }
+  return out.sort((x, y) => x.key.localeCompare(y.key));
+}

@@ -1,0 +1,126 @@
+// `npm run db:backup -- --out FILE [--persist-to DIR] [--remote]`: the whole D1 database (schema, every
+// row, and the d1_migrations table that says which migrations it has) as one SQL file, written by
+// `wrangler d1 export`. `npm run db:restore` (scripts/restore.ts) reads it back; docs/DEPLOY.md has both.
+//
+// wrangler d1 export has no --persist-to: locally it always reads `.wrangler/state` beside the
+// wrangler configuration it is given. So for another state directory the export runs with a small
+// configuration in a temporary directory whose `.wrangler/state` is a link to that state directory.
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+/** Where `npm start`, `npm run db:migrate` and a plain `wrangler dev` keep the local database. */
+export const DEFAULT_PERSIST_TO = join(ROOT, ".wrangler", "state");
+
+const OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  DO_NOT_TRACK: "1",
+};
+
+/** Runs wrangler with these arguments; resolves with its output, rejects with it on failure. */
+export function wrangler(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE_ENV },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolvePromise(output);
+      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} exited with ${code}:\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+/**
+ * A wrangler configuration with only the DB binding of wrangler.toml (same database name and id, so
+ * the same local SQLite file), written to a temporary directory whose `.wrangler/state` links to
+ * `persistTo`. The caller removes `dir` when done.
+ */
+export async function localD1Config(persistTo: string): Promise<{ dir: string; configPath: string }> {
+  const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  const field = (name: string) => {
+    const value = new RegExp(`^${name} = "([^"]*)"`, "m").exec(toml)?.[1];
+    if (value === undefined) throw new Error(`wrangler.toml has no ${name}`);
+    return value;
+  };
+  const dir = await mkdtemp(join(tmpdir(), "edgebench-d1-"));
+  const configPath = join(dir, "wrangler.toml");
+  await writeFile(
+    configPath,
+    [
+      'name = "edgebench-db-tools"',
+      `compatibility_date = "${field("compatibility_date")}"`,
+      "send_metrics = false",
+      "",
+      "[[d1_databases]]",
+      'binding = "DB"',
+      `database_name = "${field("database_name")}"`,
+      `database_id = "${field("database_id")}"`,
+      `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`,
+      "",
+    ].join("\n"),
+  );
+  await mkdir(resolve(persistTo), { recursive: true });
+  await mkdir(join(dir, ".wrangler"));
+  await symlink(resolve(persistTo), join(dir, ".wrangler", "state"), "dir");
+  return { dir, configPath };
+}
+
+/** Exports the local database kept under `persistTo` to `out`. */
+export async function backupLocal(persistTo: string, out: string): Promise<void> {
+  const { dir, configPath } = await localD1Config(persistTo);
+  try {
+    await mkdir(dirname(resolve(out)), { recursive: true });
+    await wrangler(["d1", "export", "DB", "--local", "--config", configPath, "--output", resolve(out)]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Exports the production database named in wrangler.toml (needs `wrangler login`). */
+export async function backupRemote(out: string): Promise<void> {
+  await wrangler(["d1", "export", "DB", "--remote", "--output", resolve(out)]);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: "string" },
+      "persist-to": { type: "string" },
+      remote: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help || !values.out || (values.remote && values["persist-to"])) {
+    process.stderr.write(
+      "usage: npm run db:backup -- --out FILE [--persist-to DIR]   (local database, default .wrangler/state)\n" +
+        "       npm run db:backup -- --out FILE --remote             (the production D1 database)\n",
+    );
+    process.exit(values.help ? 0 : 2);
+  }
+  if (values.remote) await backupRemote(values.out);
+  else await backupLocal(values["persist-to"] ?? DEFAULT_PERSIST_TO, values.out);
+  process.stdout.write(`backed up to ${resolve(values.out)}\n`);
+}
+
+if (import.meta.main) {
+  main().catch((error: Error) => {
+    process.stderr.write(`db:backup: ${error.message}\n`);
+    process.exit(1);
+  });
+}

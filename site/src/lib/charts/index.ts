@@ -1,0 +1,9 @@
+// Charts for the site, rendered to static SVG at build time (see render.ts).
+export type { Chart, ChartTable } from "./chart.ts";
+export { engineHistoryChart, runTime } from "./history.ts";
+export { paretoFront } from "./pareto.ts";
+export { renderSvg } from "./render.ts";
+export { rooflineChart } from "./roofline.ts";
+export { speedQualityChart } from "./scatter.ts";
+export { soakChart } from "./soak.ts";
+export { sweepChart, variedParameters } from "./sweep.ts";
