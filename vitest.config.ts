@@ -39,6 +39,10 @@ export default defineConfig({
     projects: [
       workerProject("worker", ["test/worker/**/*.test.ts"], { ip: 1_000_000, key: 1_000_000 }),
       workerProject("worker-limits", ["test/worker-limits/**/*.test.ts"], { ip: 10, key: 5 }),
+      // Benchmarks inside workerd, run by `npm run bench` only (scripts/bench-api.ts), never by `npm test`.
+      ...(process.env.EDGEBENCH_BENCH === "1"
+        ? [workerProject("worker-bench", ["test/bench/**/*.test.ts"], { ip: 1_000_000, key: 1_000_000 })]
+        : []),
       {
         test: {
           name: "node",

@@ -119,7 +119,13 @@ async function measure(dir: string, config: string, runs: number): Promise<SiteF
 export async function benchSite(dir: string): Promise<string> {
   const config = await benchConfig(dir);
   const results: SiteFigures[] = [];
-  for (const runs of SIZES) results.push(await measure(dir, config, runs));
+  for (const runs of SIZES) {
+    const r = await measure(dir, config, runs);
+    log(
+      `${runs} runs: ${r.pages} pages in ${fmt(r.buildMs / 1000)} s, peak ${fmt(r.peakRss / 2 ** 20, 0)} MiB, ${r.leaderboard.page} ${fmt(r.leaderboard.bytes / 1024)} KiB gzip`,
+    );
+    results.push(r);
+  }
   const rows = results.map(
     (r) =>
       `| ${r.runs.toLocaleString("en-US")} | ${r.pages.toLocaleString("en-US")} | ${fmt(r.buildMs / 1000)} s | ${fmt(r.buildMs / r.pages, 1)} ms | ${fmt(r.peakRss / 2 ** 20, 0)} MiB | \`${r.leaderboard.page}\` ${fmt(r.leaderboard.bytes / 1024)} KiB |`,

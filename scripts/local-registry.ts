@@ -36,6 +36,8 @@ export interface LocalRegistryOptions {
   configPath?: string;
   /** The moderation token (the ADMIN_TOKEN secret in production); unset, moderation is off. */
   adminToken?: string;
+  /** How long to wait for the first answer (a database of a million runs opens slowly); default 90 s. */
+  startupTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -131,18 +133,20 @@ export async function startWorker(options: LocalRegistryOptions): Promise<Runnin
     await exited;
     clearTimeout(timer);
   };
-  const deadline = Date.now() + 90_000;
+  const startupMs = options.startupTimeoutMs ?? 90_000;
+  const deadline = Date.now() + startupMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output}`);
     try {
-      const res = await fetch(`${url}/v1/hardware`, { signal: AbortSignal.timeout(2000) });
+      // A route that reads no table: on a big database, a probe that queries would pile up slow queries.
+      const res = await fetch(`${url}/v1/openapi.json`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer on ${url} within 90 s:\n${output}`);
+      throw new Error(`wrangler dev did not answer on ${url} within ${startupMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

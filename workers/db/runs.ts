@@ -189,6 +189,11 @@ export async function listRuns(
 
 /** The hardware catalog with each entry's run count, model count and best ranked decode; or one entry. */
 export async function listHardware(db: Database, slug?: string) {
+  return hardwareCatalogQuery(db, slug);
+}
+
+/** The query behind listHardware, for the read-cost benchmark. */
+export function hardwareCatalogQuery(db: Database, slug?: string) {
   return db
     .select({
       slug: hardware.slug,
@@ -206,6 +211,11 @@ export async function listHardware(db: Database, slug?: string) {
 
 /** The model catalog with each entry's run and hardware counts; or one entry. */
 export async function listModels(db: Database, slug?: string) {
+  return modelCatalogQuery(db, slug);
+}
+
+/** The query behind listModels, for the read-cost benchmark. */
+export function modelCatalogQuery(db: Database, slug?: string) {
   return db
     .select({
       slug: models.slug,

@@ -1,0 +1,48 @@
+// Not part of `npm test`: the ingest benchmark's in-runtime figures (scripts/bench-api.ts runs this
+// with EDGEBENCH_BENCH=1). The same POST /v1/runs handler inside workerd against the local D1, called
+// without an HTTP server in front: what the Worker itself costs per bundle, apart from `wrangler dev`,
+// and what one D1 round trip costs on the local runtime. workerd's clock advances at I/O, and every
+// request here does D1 I/O, so each span is wall time.
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { generateKeyPair, type KeyPair } from "../../schema/signing.ts";
+import { makeBundle } from "../support/bundles.ts";
+import { postJson, signed } from "../worker/helpers.ts";
+
+const WARM_UP = 100;
+const COUNT = 1000;
+const ROUND_TRIPS = 500;
+
+async function bodies(keys: KeyPair[], prefix: string, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bundle = makeBundle({
+      board: `Bench Board ${i % 20}`,
+      model: `Bench-Model-${i % 50}`,
+      decodeTps: 5 + (i % 97) / 10,
+    });
+    bundle.provenance.nonce = `${prefix}-${i.toString().padStart(8, "0")}`;
+    out.push(JSON.stringify(await signed(bundle, keys[i % keys.length])));
+  }
+  return out;
+}
+
+it(`ingests ${COUNT} distinct signed bundles one after another`, { timeout: 300_000 }, async () => {
+  const keys = await Promise.all(Array.from({ length: 16 }, () => generateKeyPair()));
+  // A warm isolate, as a deployed Worker serving traffic is: the first requests compile the code.
+  for (const body of await bodies(keys, "warm", WARM_UP)) await (await postJson(body)).arrayBuffer();
+  const timed = await bodies(keys, "bench", COUNT);
+  let created = 0;
+  const start = Date.now();
+  for (const body of timed) {
+    const res = await postJson(body);
+    await res.arrayBuffer();
+    if (res.status === 201) created++;
+  }
+  const ms = Date.now() - start;
+  const tripStart = Date.now();
+  for (let i = 0; i < ROUND_TRIPS; i++) await env.DB.prepare("select 1").first();
+  const roundTripMs = (Date.now() - tripStart) / ROUND_TRIPS;
+  console.log(`EDGEBENCH_BENCH ${JSON.stringify({ count: COUNT, ms, created, roundTripMs })}`);
+  expect(created).toBe(COUNT);
+});
