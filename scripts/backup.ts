@@ -5,45 +5,18 @@
 // wrangler d1 export has no --persist-to: locally it always reads `.wrangler/state` beside the
 // wrangler configuration it is given. So for another state directory the export runs with a small
 // configuration in a temporary directory whose `.wrangler/state` is a link to that state directory.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT, run, WRANGLER } from "./local-registry.ts";
 
-export const ROOT = resolve(import.meta.dirname, "..");
-const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 /** Where `npm start`, `npm run db:migrate` and a plain `wrangler dev` keep the local database. */
 export const DEFAULT_PERSIST_TO = join(ROOT, ".wrangler", "state");
 
-const OFFLINE_ENV = {
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  DO_NOT_TRACK: "1",
-};
-
 /** Runs wrangler with these arguments; resolves with its output, rejects with it on failure. */
 export function wrangler(args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...OFFLINE_ENV },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolvePromise(output);
-      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} exited with ${code}:\n${output.slice(-4000)}`));
-    });
-  });
+  return run([WRANGLER, ...args]);
 }
 
 /**

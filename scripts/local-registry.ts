@@ -11,7 +11,7 @@ import { RunPage } from "../schema/api.ts";
 import { signPayload } from "../schema/signing.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const ASTRO = join(ROOT, "node_modules", "astro", "bin", "astro.mjs");
 export const SEEDS_DIR = join(ROOT, "demo", "seeds");
 
@@ -48,7 +48,8 @@ interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-function run(args: string[], options: RunOptions = {}): Promise<string> {
+/** Runs a Node script (wrangler, astro…) offline; resolves with its output, rejects with it on failure. */
+export function run(args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: options.cwd ?? ROOT,
@@ -93,30 +94,37 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** `wrangler dev` on loopback with a local D1 under `persistTo`, serving `assetsDir`: node's arguments. */
+export function wranglerDevArgs(
+  options: Pick<LocalRegistryOptions, "port" | "persistTo" | "assetsDir" | "configPath" | "adminToken">,
+): string[] {
+  return [
+    WRANGLER,
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.port),
+    "--persist-to",
+    options.persistTo,
+    "--assets",
+    options.assetsDir,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+    ...(options.configPath ? ["--config", options.configPath] : []),
+    ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
+  ];
+}
+
 export async function startWorker(options: LocalRegistryOptions): Promise<RunningWorker> {
   await ensureAssets(options.assetsDir);
-  const child = spawn(
-    process.execPath,
-    [
-      WRANGLER,
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(options.port),
-      "--persist-to",
-      options.persistTo,
-      "--assets",
-      options.assetsDir,
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "warn",
-      ...(options.configPath ? ["--config", options.configPath] : []),
-      ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
-    ],
-    { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, wranglerDevArgs(options), {
+    cwd: ROOT,
+    env: { ...process.env, ...OFFLINE_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const collect = (d: Buffer) => {
     output = (output + d).slice(-8000);

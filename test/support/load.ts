@@ -9,10 +9,8 @@ import { join } from "node:path";
 import { RunRow } from "../../schema/api.ts";
 import { type Envelope, generateKeyPair, type KeyPair, runIdOf, signPayload } from "../../schema/signing.ts";
 import { hardwareSlug, modelSlug } from "../../schema/slug.ts";
-import { OFFLINE_ENV, ROOT } from "../../scripts/local-registry.ts";
+import { OFFLINE_ENV, ROOT, wranglerDevArgs } from "../../scripts/local-registry.ts";
 import { makeBundle } from "./bundles.ts";
-
-const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -116,28 +114,12 @@ export class KillableRegistry {
     if ((await readdir(this.options.assetsDir)).length === 0) {
       await writeFile(join(this.options.assetsDir, "index.html"), "<!doctype html><title>edgebench</title>\n");
     }
-    const child = spawn(
-      process.execPath,
-      [
-        WRANGLER,
-        "dev",
-        "--local",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(this.options.port),
-        "--persist-to",
-        this.options.persistTo,
-        "--assets",
-        this.options.assetsDir,
-        "--config",
-        this.options.configPath,
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "warn",
-      ],
-      { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-    );
+    const child = spawn(process.execPath, wranglerDevArgs(this.options), {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE_ENV },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     this.child = child;
     // A detached group outlives its parent: if this process exits without stop(), take it along.
     const orphanGuard = () => this.signalGroup("SIGKILL");
