@@ -11,11 +11,14 @@ import type { Database } from "./db/database.ts";
 import { annotationsQuery, cellRunsQuery, cellWrites, refreshCell, reproductionOf } from "./db/runs.ts";
 import { apiError } from "./errors.ts";
 import { plausibilityFlags } from "./plausibility.ts";
+import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
 
-/** A signed creation time may be at most this far ahead of the server's clock (clock skew). */
-export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
-/** …and at most this old: a device may keep bundles in its outbox for weeks, not forever. */
-export const MAX_AGE_MS = 90 * 24 * 3_600_000;
+/** A run bundle may wait in a device's outbox for weeks, not forever. */
+export const RUN_WINDOW: Window = {
+  futureMs: MAX_FUTURE_SKEW_MS,
+  maxAgeMs: 90 * 24 * 3_600_000,
+  remedy: "measure again",
+};
 
 export interface Prepared {
   id: string;
@@ -32,24 +35,6 @@ export interface Prepared {
   exists: boolean;
 }
 
-export function checkCreatedAt(bundle: Bundle, now: Date): void {
-  const created = Date.parse(bundle.provenance.createdAt);
-  if (created > now.getTime() + MAX_FUTURE_SKEW_MS) {
-    throw apiError(
-      "created_out_of_window",
-      `provenance.createdAt ${bundle.provenance.createdAt} is in the future; check this device's clock`,
-      [{ path: "payload.provenance.createdAt", message: "more than 10 minutes ahead of the registry's clock" }],
-    );
-  }
-  if (created < now.getTime() - MAX_AGE_MS) {
-    throw apiError(
-      "created_out_of_window",
-      `provenance.createdAt ${bundle.provenance.createdAt} is more than 90 days old; measure again`,
-      [{ path: "payload.provenance.createdAt", message: "older than 90 days" }],
-    );
-  }
-}
-
 /**
  * Everything the server decides about a run, without writing: used by POST /v1/runs and by the
  * dry run. Throws the API error a refused run gets.
@@ -61,7 +46,7 @@ export async function prepareRun(
   deviceId: string,
   now: Date,
 ): Promise<Prepared> {
-  checkCreatedAt(bundle, now);
+  checkSignedAt(bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
   const id = await runIdOf(envelope);
   const summary = summarize(bundle);
   const cell = cellOf(summary);

@@ -5,7 +5,9 @@ import type * as z from "zod";
 import { issueDetails } from "../schema/issues.ts";
 import { type Envelope, runIdOf } from "../schema/signing.ts";
 import { apiError } from "./errors.ts";
-import { MAX_FUTURE_SKEW_MS } from "./ingest.ts";
+
+/** A signed creation time may be at most this far ahead of the server's clock (clock skew). */
+export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 
 /**
  * A key record is sent the moment it is signed (the CLI never queues one in its outbox), so a day
@@ -19,9 +21,15 @@ export interface Window {
   futureMs: number;
   /** How old it may be. */
   maxAgeMs: number;
+  /** What the signer should do about a record too old to take. */
+  remedy: string;
 }
 
-export const RECORD_WINDOW: Window = { futureMs: MAX_FUTURE_SKEW_MS, maxAgeMs: RECORD_MAX_AGE_MS };
+export const RECORD_WINDOW: Window = {
+  futureMs: MAX_FUTURE_SKEW_MS,
+  maxAgeMs: RECORD_MAX_AGE_MS,
+  remedy: "sign the record again",
+};
 
 function describeSpan(ms: number): string {
   const days = ms / (24 * 3_600_000);
@@ -42,7 +50,7 @@ export function checkSignedAt(createdAt: string, path: string, now: Date, window
   if (created < now.getTime() - window.maxAgeMs) {
     throw apiError(
       "created_out_of_window",
-      `${path} ${createdAt} is more than ${describeSpan(window.maxAgeMs)} old; sign the record again`,
+      `${path} ${createdAt} is more than ${describeSpan(window.maxAgeMs)} old; ${window.remedy}`,
       [{ path, message: `older than ${describeSpan(window.maxAgeMs)}` }],
     );
   }

@@ -80,9 +80,14 @@ export default defineStrictCommand({
     }
     const dir = resolve(args.out ?? ".");
     await mkdir(dir, { recursive: true });
+    // Two inputs may share a base name (a/results.md, b/results.md): each bundle gets a name of its own.
+    const taken = new Set<string>();
     for (const { file, bundles } of imported) {
       for (const [index, bundle] of bundles.entries()) {
-        const name = `${basename(file).replace(/\.[^.]+$/, "")}${bundles.length > 1 ? `-${index + 1}` : ""}.bundle.json`;
+        const stem = `${basename(file).replace(/\.[^.]+$/, "")}${bundles.length > 1 ? `-${index + 1}` : ""}`;
+        let name = `${stem}.bundle.json`;
+        for (let n = 2; taken.has(name); n++) name = `${stem}.${n}.bundle.json`;
+        taken.add(name);
         await writeFile(join(dir, name), `${JSON.stringify(bundle, null, 2)}\n`);
         console.error(`wrote ${join(dir, name)}`);
       }

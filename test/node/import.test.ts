@@ -1,7 +1,7 @@
 // `edgebench import` as a whole: cleaning console captures, and hostile input: whatever the file,
 // a one-line error naming it, a non-zero exit, nothing on stdout and nothing sent to a registry.
 
-import { mkdtemp, open, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, readdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -129,5 +129,25 @@ describe("hostile input", () => {
     await writeFile(bad, "| model | size | params | backend | threads | test | t/s |\n| --- |");
     const line = await refused([good, bad, "--hardware", "Raspberry Pi 5"]);
     expect(line).toMatch(new RegExp(`^edgebench: ${bad}`));
+  });
+
+  it("writes one bundle file per bundle with --out, even for inputs that share a base name", async () => {
+    const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+    const copies = [join(dir, "a"), join(dir, "b")];
+    for (const copy of copies) {
+      await mkdir(copy, { recursive: true });
+      await copyFile(fixture, join(copy, "results.md"));
+    }
+    const out = join(dir, "out");
+    const args = ["import", ...copies.map((c) => join(c, "results.md")), "--hardware", "Raspberry Pi 5", "--out", out];
+    const result = await runCli(args, env());
+    expect(result.code, result.stderr).toBe(0);
+    // Each file holds two configurations: four bundles, four files, none overwritten.
+    expect((await readdir(out)).sort()).toEqual([
+      "results-1.2.bundle.json",
+      "results-1.bundle.json",
+      "results-2.2.bundle.json",
+      "results-2.bundle.json",
+    ]);
   });
 });

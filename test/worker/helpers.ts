@@ -28,6 +28,17 @@ export async function rowCounts(): Promise<{ runs: number; devices: number; hard
   };
 }
 
+/** Every row of every table a key action may touch: a refusal must leave all of them as they were. */
+export async function keyTablesSnapshot() {
+  const all = async (table: string) => (await env.DB.prepare(`select * from ${table} order by 1`).all()).results;
+  return {
+    runs: await all("runs"),
+    devices: await all("devices"),
+    cells: await all("cells"),
+    audit: await all("audit_log"),
+  };
+}
+
 let cachedKey: KeyPair | undefined;
 export async function testKey(): Promise<KeyPair> {
   cachedKey ??= await generateKeyPair();

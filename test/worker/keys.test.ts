@@ -15,7 +15,7 @@ import {
 } from "../../schema/key-records.ts";
 import { deviceIdOf, type Envelope, generateKeyPair, type KeyPair, signPayload } from "../../schema/signing.ts";
 import { type BundleOptions, makeBundle } from "../support/bundles.ts";
-import { call } from "./helpers.ts";
+import { call, keyTablesSnapshot } from "./helpers.ts";
 
 function post(path: string, body: unknown): Promise<Response> {
   return call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -51,16 +51,7 @@ async function keyInfo(key: KeyPair): Promise<KeyInfo> {
   return KeyInfo.parse(await res.json());
 }
 
-/** Every row of every table a key action may touch: a refusal must leave all of them as they were. */
-async function snapshot() {
-  const all = async (table: string) => (await env.DB.prepare(`select * from ${table} order by 1`).all()).results;
-  return {
-    runs: await all("runs"),
-    devices: await all("devices"),
-    cells: await all("cells"),
-    audit: await all("audit_log"),
-  };
-}
+const snapshot = keyTablesSnapshot;
 
 interface AuditRow {
   actor: string;

@@ -1,13 +1,9 @@
-// The shared signature-failure suite, run against every signed route: a missing or malformed
-// signature, a signature by another key, a tampered payload, a replayed nonce, a revoked key. Each is
-// refused with its status and code, and no row of runs, devices, cells or audit_log changes.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ErrorBody, SubmitResponse } from "../../schema/api.ts";
 import { keyRevocationRecord, keyRotationRecord, retractionRecord } from "../../schema/key-records.ts";
 import { type Envelope, generateKeyPair, type KeyPair, signPayload } from "../../schema/signing.ts";
 import { makeBundle } from "../support/bundles.ts";
-import { call } from "./helpers.ts";
+import { call, keyTablesSnapshot } from "./helpers.ts";
 
 type Payload = Record<string, unknown>;
 
@@ -165,15 +161,7 @@ const cases: Case[] = [
   },
 ];
 
-async function rows() {
-  const all = async (table: string) => (await env.DB.prepare(`select * from ${table} order by 1`).all()).results;
-  return {
-    runs: await all("runs"),
-    devices: await all("devices"),
-    cells: await all("cells"),
-    audit: await all("audit_log"),
-  };
-}
+const rows = keyTablesSnapshot;
 
 describe.each(routes)("POST $path refuses bad signatures and replays", (route) => {
   it.each(cases)("$status $code for $name, nothing written", async ({ make, status, code }) => {

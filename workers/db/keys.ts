@@ -6,6 +6,7 @@ import * as z from "zod";
 import type { RunFlag } from "../../schema/api.ts";
 import { auditLog, type DeviceRecord, devices, runs } from "../../schema/db.ts";
 import type { KeyInfo } from "../../schema/key-records.ts";
+import { type AuditValues, auditInsert } from "./audit.ts";
 import type { Database } from "./database.ts";
 
 export function keyQuery(db: Database, id: string) {
@@ -80,17 +81,15 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-export interface AuditValues {
-  at: string;
-  actor: string;
+/** A key record's audit row: who signed it and the record itself, so anyone can re-verify the action. */
+export interface KeyAuditValues extends AuditValues {
   action: "key.rotate" | "key.revoke" | "run.retract";
   target: string;
-  reason: string | null;
   details: { record: string; nonce: string; envelope: unknown } & Record<string, unknown>;
 }
 
-export function auditInsert(db: Database, values: AuditValues) {
-  return db.insert(auditLog).values({ ...values, details: JSON.stringify(values.details) });
+export function keyAudit(db: Database, values: KeyAuditValues) {
+  return auditInsert(db, values);
 }
 
 // --- rotation

@@ -3,7 +3,7 @@
 // transaction: an action is either done and logged, or neither. Bulk changes to runs are single
 // set-based UPDATE statements (SQLite's JSON functions edit the flags column in place), so they bind
 // a handful of parameters however many runs they touch (D1 allows 100 per statement).
-import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { HardwareEntry, ModelEntry } from "../../schema/api.ts";
 import { aliases, annotations, auditLog, devices, hardware, models, runs } from "../../schema/db.ts";
 import { KNOWN_HARDWARE } from "../../schema/hardware-catalog.ts";
@@ -17,6 +17,7 @@ import type {
 } from "../../schema/moderation.ts";
 import { versionKey } from "../../schema/version-key.ts";
 import { apiError } from "../errors.ts";
+import { type AuditValues, auditInsert } from "./audit.ts";
 import type { Database } from "./database.ts";
 import {
   cellWrites,
@@ -50,26 +51,9 @@ export function toAuditEntry(record: AuditRecord): AuditEntry {
   return { ...record, details };
 }
 
-interface AuditInput {
-  action: string;
-  /** A literal, or SQL computed inside the batch (a new row's id). */
-  target: string | SQL;
-  reason: string | null;
-  details?: Record<string, unknown>;
-}
-
-function auditInsert(db: Database, entry: AuditInput, at: string) {
-  return db
-    .insert(auditLog)
-    .values({
-      at,
-      actor: ADMIN_ACTOR,
-      action: entry.action,
-      target: entry.target,
-      reason: entry.reason,
-      details: entry.details ? JSON.stringify(entry.details) : null,
-    })
-    .returning();
+/** An audit row by the moderator, returned so the answer can show it. */
+function adminAudit(db: Database, entry: Omit<AuditValues, "at" | "actor">, at: string) {
+  return auditInsert(db, { ...entry, at, actor: ADMIN_ACTOR }).returning();
 }
 
 function firstAudit(rows: AuditRecord[]): AuditEntry {
@@ -133,7 +117,7 @@ export async function setRunHidden(
       .update(runs)
       .set({ hiddenReason: hide ? reason : null })
       .where(eq(runs.id, id)),
-    auditInsert(
+    adminAudit(
       db,
       {
         action: hide ? "run.hide" : "run.unhide",
@@ -197,7 +181,7 @@ export async function addAnnotation(
       .insert(annotations)
       .values({ ...input, fromKey, toKey, createdAt: at })
       .returning(),
-    auditInsert(
+    adminAudit(
       db,
       {
         action: "annotation.add",
@@ -253,7 +237,7 @@ export async function removeAnnotation(
       .set({ removedAt: at })
       .where(and(eq(annotations.id, id), isNull(annotations.removedAt)))
       .returning(),
-    auditInsert(
+    adminAudit(
       db,
       { action: "annotation.remove", target: code, reason, details: { note: found.note, effect: found.effect } },
       at,
@@ -330,7 +314,7 @@ export async function addAlias(
       .insert(aliases)
       .values({ ...input, createdAt: at })
       .returning(),
-    auditInsert(
+    adminAudit(
       db,
       {
         action: "alias.add",

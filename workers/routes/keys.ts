@@ -14,7 +14,7 @@ import {
 import { deviceIdOf } from "../../schema/signing.ts";
 import type { Database } from "../db/database.ts";
 import {
-  auditInsert,
+  keyAudit,
   keyQuery,
   nonceUse,
   nonceUsesQuery,
@@ -104,7 +104,7 @@ async function rotate(db: Database, r: SignedRecord<KeyRotation>): Promise<KeyRo
         newKey: { id: newId, publicKey: newPublicKey },
         lineage,
       }),
-      auditInsert(db, {
+      keyAudit(db, {
         at,
         actor: r.signer,
         action: "key.rotate",
@@ -194,7 +194,7 @@ async function revoke(db: Database, r: SignedRecord<KeyRevocation>): Promise<Key
       key: { id: targetId, publicKey: target?.publicKey ?? r.envelope.publicKey, known: target !== undefined },
       reason,
     }),
-    auditInsert(db, {
+    keyAudit(db, {
       at,
       actor: r.signer,
       action: "key.revoke",

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { Retraction, type RetractionResponse } from "../../schema/key-records.ts";
 import type { Database } from "../db/database.ts";
-import { auditInsert, keyQuery, nonceUse, nonceUsesQuery, retractableRunQuery, retractionWrite } from "../db/keys.ts";
+import { keyAudit, keyQuery, nonceUse, nonceUsesQuery, retractableRunQuery, retractionWrite } from "../db/keys.ts";
 import { cellRunsQuery, cellWrites, reproductionOf } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
@@ -63,7 +63,7 @@ async function retract(db: Database, r: SignedRecord<Retraction>, base: string):
   await db.batch([
     retractionWrite(db, run.id, at, reason),
     ...cellWrites(db, run.cell, cellState, at),
-    auditInsert(db, {
+    keyAudit(db, {
       at,
       actor: r.signer,
       action: "run.retract",
