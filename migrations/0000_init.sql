@@ -34,6 +34,10 @@ CREATE INDEX `audit_log_actor` ON `audit_log` (`actor`,`id`);--> statement-break
 CREATE INDEX `audit_log_target` ON `audit_log` (`target`,`id`);--> statement-breakpoint
 CREATE TABLE `cells` (
 	`cell` text PRIMARY KEY NOT NULL,
+	`hardware_slug` text NOT NULL,
+	`model_slug` text NOT NULL,
+	`visible_runs` integer DEFAULT 0 NOT NULL,
+	`best_decode_tps` real,
 	`runs` integer NOT NULL,
 	`lineages` integer NOT NULL,
 	`decode_mean` real,
@@ -42,6 +46,8 @@ CREATE TABLE `cells` (
 	`updated_at` text NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `cells_hardware` ON `cells` (`hardware_slug`);--> statement-breakpoint
+CREATE INDEX `cells_model` ON `cells` (`model_slug`);--> statement-breakpoint
 CREATE TABLE `devices` (
 	`id` text PRIMARY KEY NOT NULL,
 	`public_key` text NOT NULL,
@@ -55,7 +61,10 @@ CREATE TABLE `devices` (
 CREATE TABLE `hardware` (
 	`slug` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
-	`first_seen_at` text NOT NULL
+	`first_seen_at` text NOT NULL,
+	`run_count` integer DEFAULT 0 NOT NULL,
+	`model_count` integer DEFAULT 0 NOT NULL,
+	`best_decode_tps` real
 );
 --> statement-breakpoint
 CREATE TABLE `models` (
@@ -63,7 +72,9 @@ CREATE TABLE `models` (
 	`name` text NOT NULL,
 	`family` text,
 	`parameters` integer,
-	`first_seen_at` text NOT NULL
+	`first_seen_at` text NOT NULL,
+	`run_count` integer DEFAULT 0 NOT NULL,
+	`hardware_count` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `runs` (

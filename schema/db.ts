@@ -27,10 +27,19 @@ export const devices = sqliteTable("devices", {
   replacedBy: text("replaced_by"),
 });
 
+// The catalog figures (runCount, modelCount, bestDecodeTps…) are a summary of the hardware's or
+// model's cells, rewritten in the same batch as every change to their runs (workers/db/runs.ts
+// cellWrites): the catalogs read one row per entry, not every run.
 export const hardware = sqliteTable("hardware", {
   slug: text("slug").primaryKey(),
   name: text("name").notNull(),
   firstSeenAt: text("first_seen_at").notNull(),
+  /** Visible runs. */
+  runCount: integer("run_count").notNull().default(0),
+  /** Models with at least one visible run. */
+  modelCount: integer("model_count").notNull().default(0),
+  /** The best decode speed among ranked, visible runs. */
+  bestDecodeTps: real("best_decode_tps"),
 });
 
 export const models = sqliteTable("models", {
@@ -39,6 +48,10 @@ export const models = sqliteTable("models", {
   family: text("family"),
   parameters: integer("parameters"),
   firstSeenAt: text("first_seen_at").notNull(),
+  /** Visible runs. */
+  runCount: integer("run_count").notNull().default(0),
+  /** Hardware with at least one visible run of the model. */
+  hardwareCount: integer("hardware_count").notNull().default(0),
 });
 
 /** Other spellings of a hardware or model slug, resolved to the canonical one on every read. */
@@ -126,15 +139,25 @@ export const runs = sqliteTable(
  * Per cell, recomputed from its runs whenever one is added or changes: how many ranked runs and
  * independent submitters (key lineages) it has, and whether they reproduce each other.
  */
-export const cells = sqliteTable("cells", {
-  cell: text("cell").primaryKey(),
-  runs: integer("runs").notNull(),
-  lineages: integer("lineages").notNull(),
-  decodeMean: real("decode_mean"),
-  decodeStddev: real("decode_stddev"),
-  level: text("level", { enum: REPRODUCTION_LEVELS }).notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
+export const cells = sqliteTable(
+  "cells",
+  {
+    cell: text("cell").primaryKey(),
+    hardwareSlug: text("hardware_slug").notNull(),
+    modelSlug: text("model_slug").notNull(),
+    /** Visible runs, ranked or not: what the catalogs count. */
+    visibleRuns: integer("visible_runs").notNull().default(0),
+    /** The best decode speed among the cell's ranked, visible runs. */
+    bestDecodeTps: real("best_decode_tps"),
+    runs: integer("runs").notNull(),
+    lineages: integer("lineages").notNull(),
+    decodeMean: real("decode_mean"),
+    decodeStddev: real("decode_stddev"),
+    level: text("level", { enum: REPRODUCTION_LEVELS }).notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("cells_hardware").on(t.hardwareSlug), index("cells_model").on(t.modelSlug)],
+);
 
 /** Moderators' notes on every run of an engine version range (e.g. a known-slow build). */
 export const annotations = sqliteTable("annotations", {

@@ -170,3 +170,9 @@ export function cellOf(summary: Pick<RunSummary, "hardwareSlug" | "modelSlug" | 
     "|",
   );
 }
+
+/** The hardware and model slugs a cell belongs to (slugs never contain "|"). */
+export function cellParts(cell: string): { hardwareSlug: string; modelSlug: string } {
+  const [hardwareSlug = "", modelSlug = ""] = cell.split("|");
+  return { hardwareSlug, modelSlug };
+}

@@ -82,8 +82,14 @@ async function floor(envelopes: Envelope[], dbPath: string): Promise<number> {
        received_at, nonce, envelope) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     cell: db.prepare(
-      "insert into cells (cell, runs, lineages, level, updated_at) values (?, 1, 1, 'single', ?) on conflict(cell) do update set runs = runs + 1",
+      `insert into cells (cell, hardware_slug, model_slug, visible_runs, best_decode_tps, runs, lineages, level, updated_at)
+       values (?, ?, ?, 1, ?, 1, 1, 'single', ?) on conflict(cell) do update set runs = runs + 1, visible_runs = visible_runs + 1,
+       best_decode_tps = max(coalesce(best_decode_tps, excluded.best_decode_tps), excluded.best_decode_tps)`,
     ),
+    hardwareSummary: db.prepare(
+      "update hardware set run_count = run_count + 1, best_decode_tps = max(coalesce(best_decode_tps, ?1), ?1) where slug = ?2",
+    ),
+    modelSummary: db.prepare("update models set run_count = run_count + 1 where slug = ?"),
   };
   const start = performance.now();
   for (const envelope of envelopes) {
@@ -128,7 +134,9 @@ async function floor(envelopes: Envelope[], dbPath: string): Promise<number> {
       bundle.provenance.nonce ?? null,
       canonicalJson(envelope),
     );
-    ins.cell.run(cellOf(s), now);
+    ins.cell.run(cellOf(s), s.hardwareSlug, s.modelSlug, s.decodeTps, now);
+    ins.hardwareSummary.run(s.decodeTps, s.hardwareSlug);
+    ins.modelSummary.run(s.modelSlug);
     db.exec("commit");
   }
   const seconds = (performance.now() - start) / 1000;
@@ -269,10 +277,15 @@ function fillRuns(file: string, count: number) {
       now,
     );
   }
-  // Every cell of the synthetic runs, so the leaderboard's join to its reproduction level reads rows as it would.
-  db.exec(
-    "insert or ignore into cells (cell, runs, lineages, level, updated_at) select cell, count(*), 1, 'single', '2026-11-22' from runs group by cell",
-  );
+  // Every cell of the synthetic runs and the catalog summaries, as ingest would have left them.
+  db.exec(`insert or ignore into cells (cell, hardware_slug, model_slug, visible_runs, best_decode_tps, runs, lineages, level, updated_at)
+    select cell, hardware_slug, model_slug, count(*), max(case when rank_group = 0 then decode_tps end), count(*), 1, 'single', '2026-11-22'
+    from runs group by cell`);
+  db.exec(`update hardware set run_count = (select sum(visible_runs) from cells where cells.hardware_slug = hardware.slug),
+    model_count = (select count(distinct model_slug) from cells where cells.hardware_slug = hardware.slug),
+    best_decode_tps = (select max(best_decode_tps) from cells where cells.hardware_slug = hardware.slug)`);
+  db.exec(`update models set run_count = (select coalesce(sum(visible_runs), 0) from cells where cells.model_slug = models.slug),
+    hardware_count = (select count(distinct hardware_slug) from cells where cells.model_slug = models.slug)`);
   db.exec("commit");
   db.close();
 }
@@ -323,7 +336,7 @@ async function readCost(dir: string, config: string, sizes: number[]) {
       const measured = await timedQuery(proxy.env.DB, leaderboardQuery(db, q).toSQL(), 30);
       rows.push({ size, query: label, ...measured, p50Http: 0 });
     }
-    // The catalogs aggregate over every visible run at request time (no summary table yet).
+    // The catalogs read their summary rows (kept by cellWrites at every change to runs).
     for (const [label, query] of [
       ["catalog: hardware", hardwareCatalogQuery(db)],
       ["catalog: models", modelCatalogQuery(db)],
@@ -410,8 +423,10 @@ ranked decode), on the same databases, p50 of 3:
 |---|---|---|---|---|
 ${catalogRows.map((r) => `| ${r.size.toLocaleString("en-US")} | ${r.query} | ${r.returned} | ${r.rowsRead.toLocaleString("en-US")} | ${fmt(r.p50, 0)} ms |`).join("\n")}
 
-The catalogs aggregate over every visible run at request time: their cost grows with the registry, unlike the
-leaderboards'. A per-hardware and per-model summary kept up to date at ingest and moderation (as \`cells\` is for
-reproduction) is the fix; until then these are the routes to cache first (the site reads them once per build).
+The catalogs read one summary row per entry (\`hardware\` and \`models\` carry their run count, model or hardware
+count and best ranked decode), so their cost follows the size of the catalog, not of the registry. The summaries are
+rewritten from the cells in the same D1 batch as every change to a run (ingest, hide, unhide, retraction, a
+ranked-apart annotation: \`cellWrites\` in \`workers/db/runs.ts\`); \`test/worker/catalog-summary.test.ts\` checks
+them against the aggregate over every run after each kind of change.
 `;
 }

@@ -1,7 +1,8 @@
 // Queries over runs. Routes call these; no SQL lives in a route handler.
-import { and, asc, count, countDistinct, desc, eq, gt, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { REPRODUCTION_TOLERANCE, type ReproductionLevel, RunFlag, type RunRow } from "../../schema/api.ts";
 import { annotations, cells, devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
+import { cellParts } from "../../schema/summary.ts";
 import type { Database } from "./database.ts";
 
 // Every column but the envelope, plus the cell's reproduction level: list queries never read the
@@ -192,20 +193,18 @@ export async function listHardware(db: Database, slug?: string) {
   return hardwareCatalogQuery(db, slug);
 }
 
-/** The query behind listHardware, for the read-cost benchmark. */
+/** The query behind listHardware, for the read-cost benchmark: one summary row per entry. */
 export function hardwareCatalogQuery(db: Database, slug?: string) {
   return db
     .select({
       slug: hardware.slug,
       name: hardware.name,
-      runs: count(runs.id),
-      models: countDistinct(runs.modelSlug),
-      bestDecodeTps: sql<number | null>`max(case when ${runs.rankGroup} = 0 then ${runs.decodeTps} end)`,
+      runs: hardware.runCount,
+      models: hardware.modelCount,
+      bestDecodeTps: hardware.bestDecodeTps,
     })
     .from(hardware)
-    .leftJoin(runs, and(eq(runs.hardwareSlug, hardware.slug), isNull(runs.hiddenReason)))
     .where(slug === undefined ? undefined : eq(hardware.slug, slug))
-    .groupBy(hardware.slug)
     .orderBy(asc(hardware.name));
 }
 
@@ -214,7 +213,7 @@ export async function listModels(db: Database, slug?: string) {
   return modelCatalogQuery(db, slug);
 }
 
-/** The query behind listModels, for the read-cost benchmark. */
+/** The query behind listModels, for the read-cost benchmark: one summary row per entry. */
 export function modelCatalogQuery(db: Database, slug?: string) {
   return db
     .select({
@@ -222,13 +221,11 @@ export function modelCatalogQuery(db: Database, slug?: string) {
       name: models.name,
       family: models.family,
       parameters: models.parameters,
-      runs: count(runs.id),
-      hardware: countDistinct(runs.hardwareSlug),
+      runs: models.runCount,
+      hardware: models.hardwareCount,
     })
     .from(models)
-    .leftJoin(runs, and(eq(runs.modelSlug, models.slug), isNull(runs.hiddenReason)))
     .where(slug === undefined ? undefined : eq(models.slug, slug))
-    .groupBy(models.slug)
     .orderBy(asc(models.name));
 }
 
@@ -276,17 +273,47 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
   return { runs: all.length, lineages: byLineage.size, decodeMean: mean, decodeStddev: sd, level };
 }
 
-/** The writes that store a cell's state and copy its level onto its runs (only those that differ). */
+/**
+ * The writes that store a cell's state, copy its level onto its runs (only those that differ), and
+ * rewrite the summaries the catalogs read: the cell's visible-run count and best ranked decode, then
+ * its hardware's and model's figures from their cells. They go last in a batch, after the change to
+ * the runs, so the subqueries see it; each reads one cell's runs and one hardware's or model's cells.
+ */
 export function cellWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
+  const { hardwareSlug, modelSlug } = cellParts(cell);
+  const visible = and(eq(runs.cell, cell), isNull(runs.hiddenReason));
+  const figures = {
+    visibleRuns: sql<number>`(select count(*) from ${runs} where ${visible})`,
+    bestDecodeTps: sql<
+      number | null
+    >`(select max(${runs.decodeTps}) from ${runs} where ${visible} and ${runs.rankGroup} = 0)`,
+  };
+  const ofHardware = eq(cells.hardwareSlug, hardwareSlug);
+  const ofModel = eq(cells.modelSlug, modelSlug);
   return [
     db
       .insert(cells)
-      .values({ cell, ...state, updatedAt: now })
-      .onConflictDoUpdate({ target: cells.cell, set: { ...state, updatedAt: now } }),
+      .values({ cell, hardwareSlug, modelSlug, ...state, ...figures, updatedAt: now })
+      .onConflictDoUpdate({ target: cells.cell, set: { ...state, ...figures, updatedAt: now } }),
     db
       .update(runs)
       .set({ reproduction: state.level })
       .where(and(eq(runs.cell, cell), ne(runs.reproduction, state.level))),
+    db
+      .update(hardware)
+      .set({
+        runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofHardware})`,
+        modelCount: sql`(select count(distinct ${cells.modelSlug}) from ${cells} where ${ofHardware} and ${cells.visibleRuns} > 0)`,
+        bestDecodeTps: sql`(select max(${cells.bestDecodeTps}) from ${cells} where ${ofHardware})`,
+      })
+      .where(eq(hardware.slug, hardwareSlug)),
+    db
+      .update(models)
+      .set({
+        runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofModel})`,
+        hardwareCount: sql`(select count(distinct ${cells.hardwareSlug}) from ${cells} where ${ofModel} and ${cells.visibleRuns} > 0)`,
+      })
+      .where(eq(models.slug, modelSlug)),
   ] as const;
 }
 
