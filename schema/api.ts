@@ -85,6 +85,39 @@ export const SubmitResponse = z.strictObject({
 });
 export type SubmitResponse = z.infer<typeof SubmitResponse>;
 
+/** How many signed envelopes one POST /v1/runs/batch may carry, and the cap on its whole body. */
+export const MAX_BATCH_RUNS = 25;
+export const MAX_BATCH_BODY_BYTES = 1024 * 1024;
+
+/** The batch as the route reads it: each envelope is then checked on its own, so one bad one refuses only itself. */
+export const BatchRequest = z.strictObject({
+  envelopes: z.array(z.unknown()).min(1).max(MAX_BATCH_RUNS),
+});
+
+/** An error of one item of a batch: the error body's fields, without the request's id. */
+export const ItemError = z.strictObject({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.array(IssueDetail).optional(),
+});
+export type ItemError = z.infer<typeof ItemError>;
+
+/** What became of one envelope of a batch, by its position: stored (201), stored before (200), or refused. */
+export const BatchItem = z.union([
+  SubmitResponse.extend({ index: z.int().min(0), status: z.union([z.literal(200), z.literal(201)]) }),
+  z.strictObject({ index: z.int().min(0), status: z.int().min(400).max(599), error: ItemError }),
+]);
+export type BatchItem = z.infer<typeof BatchItem>;
+
+export const BatchResponse = z.strictObject({
+  items: z.array(BatchItem),
+  /** Runs stored by this request. */
+  created: z.int().min(0),
+  /** Envelopes refused, each with its own error. */
+  refused: z.int().min(0),
+});
+export type BatchResponse = z.infer<typeof BatchResponse>;
+
 export const DryRunResponse = z.strictObject({
   valid: z.literal(true),
   id: z.string(),

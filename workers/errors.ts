@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERROR_STATUS, type ErrorBody, type ErrorCode, type IssueDetail } from "../schema/api.ts";
+import { ERROR_STATUS, type ErrorBody, type ErrorCode, type IssueDetail, type ItemError } from "../schema/api.ts";
 import type { AppEnv } from "./env.ts";
 
 interface ApiErrorCause {
@@ -13,6 +13,14 @@ interface ApiErrorCause {
 export function apiError(code: ErrorCode, message: string, details?: IssueDetail[]): HTTPException {
   const cause: ApiErrorCause = details ? { code, details } : { code };
   return new HTTPException(ERROR_STATUS[code] as ContentfulStatusCode, { message, cause });
+}
+
+/** An API error as one item of a batch answers it: its status and its code, message and details. */
+export function itemError(err: HTTPException): { status: number; error: ItemError } {
+  const cause: ApiErrorCause = isCause(err.cause) ? err.cause : { code: CODE_FOR_STATUS[err.status] ?? "internal" };
+  const error: ItemError = { code: cause.code, message: err.message || cause.code };
+  if (cause.details) error.details = cause.details;
+  return { status: err.status, error };
 }
 
 function body(c: Context<AppEnv>, code: ErrorCode, message: string, details?: IssueDetail[]): ErrorBody {

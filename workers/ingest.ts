@@ -1,14 +1,18 @@
-// Taking in one verified run: the key's standing, the replay rules, the server's own plausibility
-// checks, and one D1 batch that writes the run with everything derived from it, or nothing.
-import { and, eq } from "drizzle-orm";
-import type { RunFlag } from "../schema/api.ts";
+// Taking in verified runs, one or a batch: the keys' standing, the replay rules, the server's own
+// plausibility checks, and one D1 batch that writes every accepted run with everything derived from
+// it. Whatever the number of runs, the decision reads D1 once and the write is one batch (one
+// transaction); a run refused for its own reasons writes nothing and does not stop the others.
+import { and, eq, inArray, or, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { HTTPException } from "hono/http-exception";
+import type { ReproductionLevel, RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
 import { devices, hardware, models, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOf } from "../schema/signing.ts";
 import { cellOf, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
-import { annotationsQuery, cellRunsQuery, cellWrites, refreshCell, reproductionOf } from "./db/runs.ts";
+import { annotationsQuery, cellStateWrites, refreshCell, reproductionOf, summaryWrites } from "./db/runs.ts";
 import { apiError } from "./errors.ts";
 import { plausibilityFlags } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -20,71 +24,31 @@ export const RUN_WINDOW: Window = {
   remedy: "measure again",
 };
 
-export interface Prepared {
-  id: string;
+/** A verified envelope with its parsed bundle and the id of the key that signed it. */
+export interface Submission {
+  envelope: Envelope;
+  bundle: Bundle;
   deviceId: string;
+}
+
+type CellRun = { decodeTps: number | null; lineage: string };
+
+export interface Prepared extends Submission {
+  id: string;
   /** The submitter: the first key of the device's rotation chain. */
   lineage: string;
-  /** The cell's other ranked runs, as read before the decision. */
-  cellRuns: Array<{ decodeTps: number | null; lineage: string }>;
+  /** The cell's ranked runs the decision compared this one with (stored ones, then earlier ones of the batch). */
+  cellRuns: CellRun[];
   summary: RunSummary;
   flags: RunFlag[];
   rankGroup: 0 | 1;
   cell: string;
-  /** True when the same bytes were stored before. */
+  /** True when the same bytes were stored before (or came earlier in the same batch). */
   exists: boolean;
 }
 
-/**
- * Everything the server decides about a run, without writing: used by POST /v1/runs and by the
- * dry run. Throws the API error a refused run gets.
- */
-export async function prepareRun(
-  db: Database,
-  envelope: Envelope,
-  bundle: Bundle,
-  deviceId: string,
-  now: Date,
-): Promise<Prepared> {
-  checkSignedAt(bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
-  const id = await runIdOf(envelope);
-  const summary = summarize(bundle);
-  const cell = cellOf(summary);
-  const nonce = bundle.provenance.nonce;
-  const key = summary.engineVersion ? versionKey(summary.engineVersion) : null;
-  // Everything the decision needs, read in one round trip to D1.
-  const [deviceRows, existing, reused, others, notes] = await db.batch([
-    db.select().from(devices).where(eq(devices.id, deviceId)).limit(1),
-    db.select({ id: runs.id }).from(runs).where(eq(runs.id, id)).limit(1),
-    db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(and(eq(runs.deviceId, deviceId), eq(runs.nonce, nonce ?? "")))
-      .limit(1),
-    cellRunsQuery(db, cell),
-    annotationsQuery(db, summary.engine, key),
-  ]);
-  const device = deviceRows[0];
-  if (device?.status === "revoked") {
-    throw apiError("key_revoked", `key ${deviceId} was revoked on ${device.statusAt}; runs it signs are refused`);
-  }
-  if (device?.status === "rotated") {
-    throw apiError("key_rotated", `key ${deviceId} was replaced by ${device.replacedBy}; sign with the new key`);
-  }
-  const lineage = device?.lineage ?? deviceId;
-  if (existing[0])
-    return { id, deviceId, lineage, summary, flags: [], rankGroup: 0, cell, cellRuns: others, exists: true };
-  if (nonce && reused[0]) throw nonceReused(nonce, reused[0].id);
-
-  const flags = plausibilityFlags(bundle, summary, {
-    others: others.flatMap((o) => (o.decodeTps === null ? [] : [o.decodeTps])),
-  });
-  for (const a of notes) {
-    flags.push({ code: `annotation:${a.id}`, reason: a.note, rankApart: a.effect === "rank_apart" });
-  }
-  const rankGroup = summary.qualityStatus === "fail" || flags.some((f) => f.rankApart) ? 1 : 0;
-  return { id, deviceId, lineage, summary, flags, rankGroup, cell, cellRuns: others, exists: false };
-}
+/** What the registry decided about one submission: prepared to store, or refused with an API error. */
+export type Decision = { ok: true; prepared: Prepared } | { ok: false; error: HTTPException };
 
 function nonceReused(nonce: string, by: string) {
   return apiError(
@@ -93,71 +57,294 @@ function nonceReused(nonce: string, by: string) {
   );
 }
 
+const refusal = (error: unknown): Decision => {
+  if (error instanceof HTTPException) return { ok: false, error };
+  throw error;
+};
+
 /**
- * Stores a prepared run in one D1 batch (one transaction): the device (trust on first use),
- * hardware and model if new, the run, and its cell recomputed with it. Returns false when the same
- * bytes were already stored.
+ * Everything the server decides about each submission, without writing: used by POST /v1/runs, its
+ * batch form and the dry run. Submissions are decided in order, each seeing the ones before it (a
+ * resend, a reused nonce, the cell it joins), as if they had arrived one after another.
  */
+export async function prepareRuns(db: Database, submissions: Submission[], now: Date): Promise<Decision[]> {
+  const decisions: Array<Decision | undefined> = [];
+  const pending: Array<{
+    index: number;
+    s: Submission;
+    id: string;
+    summary: RunSummary;
+    cell: string;
+    key: string | null;
+  }> = [];
+  for (const [index, s] of submissions.entries()) {
+    try {
+      checkSignedAt(s.bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
+      const summary = summarize(s.bundle);
+      const key = summary.engineVersion ? versionKey(summary.engineVersion) : null;
+      pending.push({ index, s, id: await runIdOf(s.envelope), summary, cell: cellOf(summary), key });
+      decisions.push(undefined);
+    } catch (error) {
+      decisions.push(refusal(error));
+    }
+  }
+  if (pending.length === 0) return decisions as Decision[];
+
+  const unique = <T>(values: T[]) => [...new Set(values)];
+  const nonced = pending.filter((p) => p.s.bundle.provenance.nonce);
+  const annotationKeys = unique(pending.map((p) => JSON.stringify([p.summary.engine, p.key])));
+  // Everything the decisions need, read in one round trip to D1 (a handful of bound parameters per
+  // submission: callers keep batches small enough for D1's 100 per statement).
+  const [deviceRows, existingRows, nonceRows, cellRows, ...notes] = await db.batch([
+    db
+      .select()
+      .from(devices)
+      .where(inArray(devices.id, unique(pending.map((p) => p.s.deviceId)))),
+    db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(inArray(runs.id, unique(pending.map((p) => p.id)))),
+    db
+      .select({ id: runs.id, deviceId: runs.deviceId, nonce: runs.nonce })
+      .from(runs)
+      .where(
+        nonced.length
+          ? or(
+              ...nonced.map((p) =>
+                and(eq(runs.deviceId, p.s.deviceId), eq(runs.nonce, p.s.bundle.provenance.nonce ?? "")),
+              ),
+            )
+          : sql`0`,
+      ),
+    cellRunsOf(db, unique(pending.map((p) => p.cell))),
+    ...annotationKeys.map((k) => {
+      const [engine, key] = JSON.parse(k) as [RunSummary["engine"], string | null];
+      return annotationsQuery(db, engine, key);
+    }),
+  ]);
+  const device = new Map(deviceRows.map((d) => [d.id, d]));
+  const stored = new Set(existingRows.map((r) => r.id));
+  const nonceOwner = new Map(nonceRows.map((r) => [`${r.deviceId}\n${r.nonce}`, r.id]));
+  const cellRuns = new Map<string, CellRun[]>();
+  for (const { cell, ...run } of cellRows) cellRuns.set(cell, [...(cellRuns.get(cell) ?? []), run]);
+  const notesFor = new Map(annotationKeys.map((k, i) => [k, notes[i] ?? []]));
+
+  for (const { index, s, id, summary, cell, key } of pending) {
+    const known = device.get(s.deviceId);
+    const lineage = known?.lineage ?? s.deviceId;
+    const others = [...(cellRuns.get(cell) ?? [])];
+    const base = { ...s, id, lineage, summary, cell, cellRuns: others };
+    if (known?.status === "revoked") {
+      decisions[index] = refusal(
+        apiError("key_revoked", `key ${s.deviceId} was revoked on ${known.statusAt}; runs it signs are refused`),
+      );
+      continue;
+    }
+    if (known?.status === "rotated") {
+      decisions[index] = refusal(
+        apiError("key_rotated", `key ${s.deviceId} was replaced by ${known.replacedBy}; sign with the new key`),
+      );
+      continue;
+    }
+    if (stored.has(id)) {
+      decisions[index] = { ok: true, prepared: { ...base, flags: [], rankGroup: 0, exists: true } };
+      continue;
+    }
+    const nonce = s.bundle.provenance.nonce;
+    const owner = nonce ? nonceOwner.get(`${s.deviceId}\n${nonce}`) : undefined;
+    if (nonce && owner) {
+      decisions[index] = refusal(nonceReused(nonce, owner));
+      continue;
+    }
+    const flags = plausibilityFlags(s.bundle, summary, {
+      others: others.flatMap((o) => (o.decodeTps === null ? [] : [o.decodeTps])),
+    });
+    for (const a of notesFor.get(JSON.stringify([summary.engine, key])) ?? []) {
+      flags.push({ code: `annotation:${a.id}`, reason: a.note, rankApart: a.effect === "rank_apart" });
+    }
+    const rankGroup = summary.qualityStatus === "fail" || flags.some((f) => f.rankApart) ? 1 : 0;
+    decisions[index] = { ok: true, prepared: { ...base, flags, rankGroup, exists: false } };
+    // What the submissions after this one see: it is stored, its nonce is taken, its cell has it.
+    stored.add(id);
+    if (nonce) nonceOwner.set(`${s.deviceId}\n${nonce}`, id);
+    if (rankGroup === 0 && summary.decodeTps !== null) {
+      cellRuns.set(cell, [...others, { decodeTps: summary.decodeTps, lineage }]);
+    }
+  }
+  return decisions as Decision[];
+}
+
+/** The decode speeds and submitter lineages of the ranked, visible runs of some cells. */
+function cellRunsOf(db: Database, cells: string[]) {
+  return db
+    .select({ cell: runs.cell, decodeTps: runs.decodeTps, lineage: devices.lineage })
+    .from(runs)
+    .innerJoin(devices, eq(devices.id, runs.deviceId))
+    .where(
+      and(
+        inArray(runs.cell, cells),
+        eq(runs.rankGroup, 0),
+        sql`${runs.hiddenReason} is null`,
+        sql`${runs.decodeTps} is not null`,
+      ),
+    );
+}
+
+/** One submission, as POST /v1/runs and the dry run take it: the decision, or the error it throws. */
+export async function prepareRun(db: Database, submission: Submission, now: Date): Promise<Prepared> {
+  const [decision] = await prepareRuns(db, [submission], now);
+  if (!decision) throw new Error("prepareRuns returned no decision");
+  if (!decision.ok) throw decision.error;
+  return decision.prepared;
+}
+
+export type Stored = { ok: true; created: boolean } | { ok: false; error: HTTPException };
+
+/**
+ * Stores prepared runs in one D1 batch (one transaction): for each, the device (trust on first use),
+ * hardware and model if new, and the run; then each cell they touched, recomputed with them. Runs
+ * stored before are answered `created: false` and write nothing.
+ */
+export async function storeRuns(
+  db: Database,
+  prepared: Prepared[],
+  now: Date,
+): Promise<{ results: Stored[]; rowsWritten: number }> {
+  const at = now.toISOString();
+  const fresh = prepared.filter((p) => !p.exists);
+  if (fresh.length === 0) return { results: prepared.map(() => ({ ok: true, created: false })), rowsWritten: 0 };
+  // Each cell's state once the batch is in: the runs its last run of the batch saw, plus that run if ranked.
+  const lastOfCell = new Map(fresh.map((p) => [p.cell, p]));
+  const cellStates = new Map(
+    [...lastOfCell].map(([cell, p]) => [
+      cell,
+      reproductionOf([
+        ...p.cellRuns,
+        ...(p.rankGroup === 0 && p.summary.decodeTps !== null
+          ? [{ decodeTps: p.summary.decodeTps, lineage: p.lineage }]
+          : []),
+      ]),
+    ]),
+  );
+  // Each device, hardware and model once however many runs of the batch share it; each run; each
+  // cell; then the catalog summaries of every hardware and model touched.
+  const statements: BatchItem<"sqlite">[] = [];
+  const firstOf = <K>(key: (p: Prepared) => K) => {
+    const first = new Map<K, Prepared>();
+    for (const p of fresh) if (!first.has(key(p))) first.set(key(p), p);
+    return [...first.values()];
+  };
+  for (const p of firstOf((p) => p.deviceId)) statements.push(deviceWrite(db, p, at));
+  for (const p of firstOf((p) => p.summary.hardwareSlug)) statements.push(hardwareWrite(db, p, at));
+  for (const p of firstOf((p) => p.summary.modelSlug)) statements.push(modelWrite(db, p, at));
+  const runInsertAt = new Map<string, number>();
+  for (const p of fresh) {
+    runInsertAt.set(p.id, statements.length);
+    statements.push(runWrite(db, p, cellStates.get(p.cell)?.level ?? "single", at));
+  }
+  for (const [cell, state] of cellStates) statements.push(...cellStateWrites(db, cell, state, at));
+  const slugs = (key: (p: Prepared) => string) => [...new Set(fresh.map(key))];
+  statements.push(
+    ...summaryWrites(
+      db,
+      slugs((p) => p.summary.hardwareSlug),
+      slugs((p) => p.summary.modelSlug),
+    ),
+  );
+  const [first, ...rest] = statements;
+  if (!first) throw new Error("no statements to write");
+  const written = await db.batch([first, ...rest]);
+  const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
+
+  // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another
+  // request (fine), or its nonce taken by another run first (a replay, refused; its cell recomputed).
+  const lost = fresh.filter((p) => !created.get(p.id));
+  const refused = new Map<string, HTTPException>();
+  if (lost.length) {
+    const found = new Set(
+      (
+        await db
+          .select({ id: runs.id })
+          .from(runs)
+          .where(
+            inArray(
+              runs.id,
+              lost.map((p) => p.id),
+            ),
+          )
+      ).map((r) => r.id),
+    );
+    for (const p of lost.filter((l) => !found.has(l.id))) {
+      refused.set(p.id, nonceReused(p.bundle.provenance.nonce ?? "", "another run"));
+      await refreshCell(db, p.cell, at);
+    }
+  }
+  return {
+    results: prepared.map((p) => {
+      const error = refused.get(p.id);
+      if (error && !p.exists) return { ok: false, error };
+      return { ok: true, created: !p.exists && created.get(p.id) === true };
+    }),
+    rowsWritten: written.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
+  };
+}
+
+const deviceWrite = (db: Database, p: Prepared, at: string) =>
+  db
+    .insert(devices)
+    .values({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })
+    .onConflictDoNothing();
+
+const hardwareWrite = (db: Database, p: Prepared, at: string) =>
+  db
+    .insert(hardware)
+    .values({ slug: p.summary.hardwareSlug, name: p.summary.hardwareName, firstSeenAt: at })
+    .onConflictDoNothing();
+
+const modelWrite = (db: Database, p: Prepared, at: string) =>
+  db
+    .insert(models)
+    .values({
+      slug: p.summary.modelSlug,
+      name: p.summary.modelName,
+      family: p.bundle.model.family ?? null,
+      parameters: p.summary.parameters,
+      firstSeenAt: at,
+    })
+    .onConflictDoNothing();
+
+function runWrite(db: Database, p: Prepared, reproduction: ReproductionLevel, at: string) {
+  const s = p.summary;
+  return db
+    .insert(runs)
+    .values({
+      ...s,
+      id: p.id,
+      deviceId: p.deviceId,
+      versionKey: s.engineVersion ? versionKey(s.engineVersion) : null,
+      flags: JSON.stringify(p.flags),
+      rankGroup: p.rankGroup,
+      decodeSortKey: s.decodeTps ?? -1,
+      prefillSortKey: s.prefillTps ?? -1,
+      ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
+      cell: p.cell,
+      reproduction,
+      nonce: p.bundle.provenance.nonce ?? null,
+      receivedAt: at,
+      envelope: canonicalJson(p.envelope),
+    })
+    .onConflictDoNothing();
+}
+
+/** One prepared run stored, as POST /v1/runs does: whether it was new, or the error it throws. */
 export async function storeRun(
   db: Database,
   prepared: Prepared,
-  envelope: Envelope,
-  bundle: Bundle,
   now: Date,
 ): Promise<{ created: boolean; rowsWritten: number }> {
-  if (prepared.exists) return { created: false, rowsWritten: 0 };
-  const at = now.toISOString();
-  const s = prepared.summary;
-  const lineage = prepared.lineage;
-  const cellState = reproductionOf([
-    ...prepared.cellRuns,
-    ...(prepared.rankGroup === 0 && s.decodeTps !== null ? [{ decodeTps: s.decodeTps, lineage }] : []),
-  ]);
-  const results = await db.batch([
-    db
-      .insert(devices)
-      .values({ id: prepared.deviceId, publicKey: envelope.publicKey, firstSeenAt: at, lineage })
-      .onConflictDoNothing(),
-    db.insert(hardware).values({ slug: s.hardwareSlug, name: s.hardwareName, firstSeenAt: at }).onConflictDoNothing(),
-    db
-      .insert(models)
-      .values({
-        slug: s.modelSlug,
-        name: s.modelName,
-        family: bundle.model.family ?? null,
-        parameters: s.parameters,
-        firstSeenAt: at,
-      })
-      .onConflictDoNothing(),
-    db
-      .insert(runs)
-      .values({
-        ...s,
-        id: prepared.id,
-        deviceId: prepared.deviceId,
-        versionKey: s.engineVersion ? versionKey(s.engineVersion) : null,
-        flags: JSON.stringify(prepared.flags),
-        rankGroup: prepared.rankGroup,
-        decodeSortKey: s.decodeTps ?? -1,
-        prefillSortKey: s.prefillTps ?? -1,
-        ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
-        cell: prepared.cell,
-        reproduction: cellState.level,
-        nonce: bundle.provenance.nonce ?? null,
-        receivedAt: at,
-        envelope: canonicalJson(envelope),
-      })
-      .onConflictDoNothing(),
-    ...cellWrites(db, prepared.cell, cellState, at),
-  ]);
-  const created = results[3].meta.changes > 0;
-  if (!created) {
-    // Either the same bytes arrived twice at once (fine), or another run took the nonce first.
-    const [stored] = await db.select({ id: runs.id }).from(runs).where(eq(runs.id, prepared.id)).limit(1);
-    if (!stored) {
-      await refreshCell(db, prepared.cell, at);
-      throw nonceReused(bundle.provenance.nonce ?? "", "another run");
-    }
-  }
-  return { created, rowsWritten: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0) };
+  const { results, rowsWritten } = await storeRuns(db, [prepared], now);
+  const [result] = results;
+  if (!result) throw new Error("storeRuns returned no result");
+  if (!result.ok) throw result.error;
+  return { created: result.created, rowsWritten };
 }

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { type BatchResponse, MAX_BATCH_RUNS } from "../../schema/api.ts";
 import { type Bundle, ImportFormat } from "../../schema/bundle.ts";
 import { signPayload } from "../../schema/signing.ts";
 import { defaultRegistry } from "../env.ts";
@@ -8,7 +9,7 @@ import { importFile } from "../import/run-import.ts";
 import { defineStrictCommand } from "../lib/command.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
 import { enqueue } from "../lib/outbox.ts";
-import { normalizeRegistry, submitEnvelope } from "../lib/registry.ts";
+import { normalizeRegistry, submitBatch } from "../lib/registry.ts";
 import { VERSION } from "../version.ts";
 
 const FORMATS = ["auto", ...ImportFormat.options.filter((f) => f !== "report")] as const;
@@ -65,17 +66,33 @@ export default defineStrictCommand({
     if (args.submit) {
       const registry = normalizeRegistry(args.registry ?? defaultRegistry());
       const key = await loadOrCreateKey();
-      for (const bundle of all) {
-        const envelope = await signPayload(bundle, key.privateKey);
+      const envelopes = await Promise.all(all.map((bundle) => signPayload(bundle, key.privateKey)));
+      // Many bundles go in batches (one request each); each bundle is answered on its own.
+      const refused: string[] = [];
+      for (let start = 0; start < envelopes.length; start += MAX_BATCH_RUNS) {
+        const chunk = envelopes.slice(start, start + MAX_BATCH_RUNS);
+        let answer: BatchResponse;
         try {
-          const answer = await submitEnvelope(registry, envelope);
-          console.error(`${answer.created ? "submitted" : "already stored"}: ${answer.url}`);
+          answer = await submitBatch(registry, chunk);
         } catch (error) {
           if (error instanceof CliError && /refused it/.test(error.message)) throw error;
-          const id = await enqueue(registry, envelope);
-          console.error(`${(error as Error).message}; queued in the outbox as ${id}`);
+          // Not delivered (network, 5xx): every bundle of the request waits in the outbox.
+          for (const envelope of chunk) {
+            const id = await enqueue(registry, envelope);
+            console.error(`${(error as Error).message}; queued in the outbox as ${id}`);
+          }
+          continue;
+        }
+        for (const item of answer.items) {
+          if ("error" in item) {
+            const where = `bundle ${start + item.index + 1} of ${envelopes.length}`;
+            refused.push(
+              `${where}: the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`,
+            );
+          } else console.error(`${item.created ? "submitted" : "already stored"}: ${item.url}`);
         }
       }
+      if (refused.length) throw new CliError(refused.join("\n"));
       return;
     }
     const dir = resolve(args.out ?? ".");

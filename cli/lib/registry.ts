@@ -1,6 +1,6 @@
 // Talking to a registry: submit an envelope, fetch a run. Answers are parsed with the API's schemas.
 import type * as z from "zod";
-import { ErrorBody, RunDetail, SubmitResponse } from "../../schema/api.ts";
+import { BatchResponse, ErrorBody, RunDetail, SubmitResponse } from "../../schema/api.ts";
 import type { Envelope } from "../../schema/signing.ts";
 import { CliError } from "../errors.ts";
 
@@ -66,6 +66,19 @@ export async function postSigned<T extends z.ZodType>(
 
 export function submitEnvelope(registry: string, envelope: Envelope): Promise<SubmitResponse> {
   return postSigned(registry, "/v1/runs", envelope, SubmitResponse);
+}
+
+/**
+ * Posts up to MAX_BATCH_RUNS envelopes in one request; the answer has one item per envelope, each
+ * stored, stored before, or refused with its own error.
+ */
+export async function submitBatch(registry: string, envelopes: Envelope[]): Promise<BatchResponse> {
+  const res = await request(`${registry}/v1/runs/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ envelopes }),
+  });
+  return readAnswer(res, BatchResponse, "/v1/runs/batch");
 }
 
 /** Accepts a run page URL (…/runs/<id>/) or an API URL (…/v1/runs/<id>). */

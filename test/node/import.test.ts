@@ -151,3 +151,53 @@ describe("hostile input", () => {
     ]);
   });
 });
+
+describe("import --submit in batches", () => {
+  it("sends the bundles in one request and reports each one: stored, or refused with the registry's reason", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-batch-"));
+    const received: Array<{ url: string; envelopes: number }> = [];
+    // A registry that stores the first envelope of a batch and refuses the second, as the API answers.
+    const registry = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on("end", () => {
+        const { envelopes } = JSON.parse(body) as { envelopes: unknown[] };
+        received.push({ url: req.url ?? "", envelopes: envelopes.length });
+        const answer = {
+          items: [
+            {
+              index: 0,
+              status: 201,
+              id: "a".repeat(24),
+              url: `http://r.test/runs/${"a".repeat(24)}/`,
+              deviceId: "d".repeat(24),
+              created: true,
+            },
+            { index: 1, status: 422, error: { code: "created_out_of_window", message: "too old; measure again" } },
+          ],
+          created: 1,
+          refused: 1,
+        };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
+      const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+      const result = await runCli(["import", fixture, "--hardware", "Raspberry Pi 5", "--submit", "--registry", url], {
+        EDGEBENCH_HOME: join(dir, "home"),
+      });
+      expect(received).toEqual([{ url: "/v1/runs/batch", envelopes: 2 }]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`submitted: http://r.test/runs/${"a".repeat(24)}/`);
+      expect(result.stderr).toContain(
+        "bundle 2 of 2: the registry refused it (422 created_out_of_window): too old; measure again",
+      );
+    } finally {
+      await new Promise((r) => registry.close(r));
+    }
+  });
+});

@@ -1,6 +1,6 @@
 // The rate limits as configured for this project (5 writes a minute per key, 10 per address).
 import { describe, expect, it } from "vitest";
-import { ErrorBody } from "../../schema/api.ts";
+import { BatchResponse, ErrorBody } from "../../schema/api.ts";
 import { generateKeyPair } from "../../schema/signing.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { call, rowCounts, signed } from "../worker/helpers.ts";
@@ -41,5 +41,35 @@ describe("rate limits", () => {
       body: "{not json",
     });
     expect(garbage.status).toBe(429);
+  });
+
+  it("counts a batch once per key and once per address; a limited key's envelopes are refused with 429 each", async () => {
+    const [key, other] = [await generateKeyPair(), await generateKeyPair()];
+    const batch = async (envelopes: unknown[], address: string) => {
+      const res = await call("/v1/runs/batch", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": address },
+        body: JSON.stringify({ envelopes }),
+      });
+      expect(res.status).toBe(200);
+      return BatchResponse.parse(await res.json());
+    };
+    const before = (await rowCounts()).runs;
+    // Ten runs of one key in one request: one of its five writes a minute.
+    const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => signed(makeBundle({ decodeTps: 1 + i }), key)));
+    expect((await batch(ten, "198.51.100.1")).created).toBe(10);
+    for (let i = 0; i < 4; i++) {
+      const one = await signed(makeBundle({ decodeTps: 20 + i }), key);
+      expect((await batch([one], `198.51.100.${2 + i}`)).created).toBe(1);
+    }
+    // The key's sixth request: its envelope is refused; another key's in the same batch is stored.
+    const mine = await signed(makeBundle({ decodeTps: 30 }), key);
+    const theirs = await signed(makeBundle({ decodeTps: 31 }), other);
+    const answer = await batch([mine, theirs], "198.51.100.9");
+    expect(answer.items.map((i) => [i.status, "error" in i ? i.error.code : "stored"])).toEqual([
+      [429, "rate_limited"],
+      [201, "stored"],
+    ]);
+    expect((await rowCounts()).runs).toBe(before + 15);
   });
 });

@@ -12,8 +12,8 @@ async function storeRunOf(options: Parameters<typeof makeBundle>[0]) {
   const bundle = Bundle.parse(envelope.payload);
   const db = drizzle(env.DB);
   const now = new Date();
-  const prepared = await prepareRun(db, envelope, bundle, await deviceIdOf(envelope.publicKey), now);
-  return storeRun(db, prepared, envelope, bundle, now);
+  const prepared = await prepareRun(db, { envelope, bundle, deviceId: await deviceIdOf(envelope.publicKey) }, now);
+  return storeRun(db, prepared, now);
 }
 
 describe("storing a run", () => {

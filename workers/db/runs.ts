@@ -275,11 +275,16 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
 
 /**
  * The writes that store a cell's state, copy its level onto its runs (only those that differ), and
- * rewrite the summaries the catalogs read: the cell's visible-run count and best ranked decode, then
- * its hardware's and model's figures from their cells. They go last in a batch, after the change to
- * the runs, so the subqueries see it; each reads one cell's runs and one hardware's or model's cells.
+ * rewrite the summaries the catalogs read (summaryWrites). They go last in a batch, after the change
+ * to the runs, so the subqueries see it.
  */
 export function cellWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
+  const { hardwareSlug, modelSlug } = cellParts(cell);
+  return [...cellStateWrites(db, cell, state, now), ...summaryWrites(db, [hardwareSlug], [modelSlug])] as const;
+}
+
+/** A cell's reproduction state, its visible-run count and best ranked decode, and its level on its runs. */
+export function cellStateWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
   const { hardwareSlug, modelSlug } = cellParts(cell);
   const visible = and(eq(runs.cell, cell), isNull(runs.hiddenReason));
   const figures = {
@@ -288,8 +293,6 @@ export function cellWrites(db: Database, cell: string, state: ReturnType<typeof 
       number | null
     >`(select max(${runs.decodeTps}) from ${runs} where ${visible} and ${runs.rankGroup} = 0)`,
   };
-  const ofHardware = eq(cells.hardwareSlug, hardwareSlug);
-  const ofModel = eq(cells.modelSlug, modelSlug);
   return [
     db
       .insert(cells)
@@ -299,22 +302,37 @@ export function cellWrites(db: Database, cell: string, state: ReturnType<typeof 
       .update(runs)
       .set({ reproduction: state.level })
       .where(and(eq(runs.cell, cell), ne(runs.reproduction, state.level))),
-    db
-      .update(hardware)
-      .set({
-        runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofHardware})`,
-        modelCount: sql`(select count(distinct ${cells.modelSlug}) from ${cells} where ${ofHardware} and ${cells.visibleRuns} > 0)`,
-        bestDecodeTps: sql`(select max(${cells.bestDecodeTps}) from ${cells} where ${ofHardware})`,
-      })
-      .where(eq(hardware.slug, hardwareSlug)),
-    db
-      .update(models)
-      .set({
-        runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofModel})`,
-        hardwareCount: sql`(select count(distinct ${cells.hardwareSlug}) from ${cells} where ${ofModel} and ${cells.visibleRuns} > 0)`,
-      })
-      .where(eq(models.slug, modelSlug)),
   ] as const;
+}
+
+/**
+ * The catalog figures of some hardware and models, rewritten from their cells (each reads one
+ * hardware's or model's cells, not its runs); after the cells' own writes in the same batch.
+ */
+export function summaryWrites(db: Database, hardwareSlugs: string[], modelSlugs: string[]) {
+  return [
+    ...hardwareSlugs.map((slug) => {
+      const ofHardware = eq(cells.hardwareSlug, slug);
+      return db
+        .update(hardware)
+        .set({
+          runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofHardware})`,
+          modelCount: sql`(select count(distinct ${cells.modelSlug}) from ${cells} where ${ofHardware} and ${cells.visibleRuns} > 0)`,
+          bestDecodeTps: sql`(select max(${cells.bestDecodeTps}) from ${cells} where ${ofHardware})`,
+        })
+        .where(eq(hardware.slug, slug));
+    }),
+    ...modelSlugs.map((slug) => {
+      const ofModel = eq(cells.modelSlug, slug);
+      return db
+        .update(models)
+        .set({
+          runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofModel})`,
+          hardwareCount: sql`(select count(distinct ${cells.hardwareSlug}) from ${cells} where ${ofModel} and ${cells.visibleRuns} > 0)`,
+        })
+        .where(eq(models.slug, slug));
+    }),
+  ];
 }
 
 /** Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. */

@@ -1,5 +1,6 @@
 // Rate limits on writes with the Workers rate-limiting binding (which miniflare runs locally too):
 // per client address before anything is parsed, and per device key once the signature is checked.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
@@ -18,8 +19,15 @@ export const rateLimitedByAddress = createMiddleware<AppEnv>(async (c, next) => 
   await next();
 });
 
-export const rateLimitedByKey = createMiddleware<AppEnv>(async (c, next) => {
+/** Whether a device key may send another request now (counted once per request, batch or not). */
+export async function keyAllowed(c: Context<AppEnv>, deviceId: string): Promise<boolean> {
   const limiter = c.env.RATE_LIMIT_KEY;
-  if (limiter && !(await limiter.limit({ key: `key:${c.get("deviceId")}` })).success) throw refused("device key");
+  return !limiter || (await limiter.limit({ key: `key:${deviceId}` })).success;
+}
+
+export const keyRateLimited = () => refused("device key");
+
+export const rateLimitedByKey = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await keyAllowed(c, c.get("deviceId")))) throw keyRateLimited();
   await next();
 });

@@ -4,12 +4,15 @@
 import * as z from "zod";
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject, ZodOpenApiResponsesObject } from "zod-openapi";
 import {
+  BatchResponse,
   DryRunResponse,
   type ERROR_STATUS,
   ErrorBody,
   HardwareDetail,
   HardwareList,
   Leaderboard,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BATCH_RUNS,
   ModelDetail,
   ModelList,
   RunDetail,
@@ -129,6 +132,32 @@ export const paths: ZodOpenApiPathsObject = {
       summary: "Every run, newest first (hidden and retracted ones included, with their status)",
       requestParams: { query: z.strictObject(pageQuery) },
       responses: { "200": json(RunPage, "A page of runs"), ...errors(400) },
+    },
+  },
+  "/v1/runs/batch": {
+    post: {
+      tags: ["runs"],
+      summary: `Submit up to ${MAX_BATCH_RUNS} signed result bundles in one request`,
+      description:
+        "Each envelope is verified, validated, decided and answered on its own (by its index), as if sent alone and in order: one bad envelope refuses only itself. Those accepted are stored together in one transaction. The address and each key count once against their rate limits.",
+      requestBody: {
+        description: `Up to ${MAX_BATCH_RUNS} signed envelopes, each as POST /v1/runs takes it; the whole body at most ${MAX_BATCH_BODY_BYTES} bytes`,
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.strictObject({
+              envelopes: z
+                .array(Envelope.extend({ payload: Bundle }))
+                .min(1)
+                .max(MAX_BATCH_RUNS),
+            }),
+          },
+        },
+      },
+      responses: {
+        "200": json(BatchResponse, "One answer per envelope: 201 stored, 200 stored before, or its own error"),
+        ...errors(400, 413, 415, 429),
+      },
     },
   },
   "/v1/runs/dry-run": {

@@ -1,37 +1,50 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import * as z from "zod";
-import type { DryRunResponse, RunDetail, RunPage, SubmitResponse } from "../../schema/api.ts";
+import {
+  type BatchItem,
+  BatchRequest,
+  type BatchResponse,
+  type DryRunResponse,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BODY_BYTES,
+  type RunDetail,
+  type RunPage,
+  type SubmitResponse,
+} from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
 import { issueDetails } from "../../schema/issues.ts";
 import { Envelope } from "../../schema/signing.ts";
 import { decodeCursor, encodeCursor, ReceivedCursorSchema } from "../cursor.ts";
 import { getRun, listRuns, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
-import { apiError } from "../errors.ts";
-import { prepareRun, storeRun } from "../ingest.ts";
-import { rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
-import { signedEnvelope } from "../middleware/signed-envelope.ts";
+import { apiError, itemError } from "../errors.ts";
+import { type Prepared, prepareRun, prepareRuns, type Submission, storeRun, storeRuns } from "../ingest.ts";
+import { keyAllowed, keyRateLimited, rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
+import { jsonBody, jsonOnly, signedEnvelope, sizeCap, verifiedEnvelope } from "../middleware/signed-envelope.ts";
 import { validQuery } from "../middleware/validate.ts";
 import { publicBase } from "../public-url.ts";
 import { pageQuery } from "./query.ts";
 
 const RunId = z.string().regex(/^[0-9a-f]{24}$/);
 
-function bundleOf(payload: Record<string, unknown>): Bundle {
+function bundleOf(payload: Record<string, unknown>, at = "payload"): Bundle {
   const bundle = Bundle.safeParse(payload);
   if (!bundle.success) {
-    throw apiError("invalid_bundle", "the payload is not a valid result bundle", issueDetails(bundle.error, "payload"));
+    throw apiError("invalid_bundle", "the payload is not a valid result bundle", issueDetails(bundle.error, at));
   }
   return bundle.data;
 }
 
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength;
+
 export const runsRoute = new Hono<AppEnv>()
   .post("/", rateLimitedByAddress, ...signedEnvelope, rateLimitedByKey, async (c) => {
     const envelope = c.get("envelope");
-    const bundle = bundleOf(envelope.payload);
+    const submission = { envelope, bundle: bundleOf(envelope.payload), deviceId: c.get("deviceId") };
     const now = new Date();
-    const prepared = await prepareRun(c.var.db, envelope, bundle, c.get("deviceId"), now);
-    const { created } = await storeRun(c.var.db, prepared, envelope, bundle, now);
+    const prepared = await prepareRun(c.var.db, submission, now);
+    const { created } = await storeRun(c.var.db, prepared, now);
     const body: SubmitResponse = {
       id: prepared.id,
       url: `${publicBase(c)}/runs/${prepared.id}/`,
@@ -40,11 +53,86 @@ export const runsRoute = new Hono<AppEnv>()
     };
     return c.json(body, created ? 201 : 200);
   })
+  // Up to MAX_BATCH_RUNS envelopes in one request (an outbox flush, an import of many results): each
+  // is checked, decided and answered on its own, as if sent alone and in order; those accepted are
+  // stored together in one transaction. The address and each key are counted once per request.
+  .post("/batch", rateLimitedByAddress, jsonOnly, sizeCap(MAX_BATCH_BODY_BYTES), async (c) => {
+    const request = BatchRequest.safeParse(await jsonBody(c));
+    if (!request.success) {
+      throw apiError("invalid_request", "the body is not a batch of signed envelopes", issueDetails(request.error));
+    }
+    const items: Array<BatchItem | undefined> = request.data.envelopes.map(() => undefined);
+    const refuse = (index: number, error: unknown) => {
+      if (!(error instanceof HTTPException)) throw error;
+      items[index] = { index, ...itemError(error) };
+    };
+    const accepted: Array<{ index: number; submission: Submission }> = [];
+    for (const [index, json] of request.data.envelopes.entries()) {
+      try {
+        if (utf8Bytes(JSON.stringify(json)) > MAX_BODY_BYTES) {
+          throw apiError("payload_too_large", `envelope ${index} exceeds ${MAX_BODY_BYTES} bytes`);
+        }
+        const { envelope, deviceId } = await verifiedEnvelope(json, `envelopes.${index}`);
+        accepted.push({
+          index,
+          submission: { envelope, bundle: bundleOf(envelope.payload, `envelopes.${index}.payload`), deviceId },
+        });
+      } catch (error) {
+        refuse(index, error);
+      }
+    }
+    const limited = new Set<string>();
+    for (const deviceId of new Set(accepted.map((a) => a.submission.deviceId))) {
+      if (!(await keyAllowed(c, deviceId))) limited.add(deviceId);
+    }
+    const toDecide = accepted.filter((a) => {
+      if (limited.has(a.submission.deviceId)) refuse(a.index, keyRateLimited());
+      return !limited.has(a.submission.deviceId);
+    });
+    const now = new Date();
+    const decisions = toDecide.length
+      ? await prepareRuns(
+          c.var.db,
+          toDecide.map((a) => a.submission),
+          now,
+        )
+      : [];
+    const prepared: Array<{ index: number; prepared: Prepared }> = [];
+    for (const [i, decision] of decisions.entries()) {
+      const index = (toDecide[i] as (typeof toDecide)[number]).index;
+      if (decision.ok) prepared.push({ index, prepared: decision.prepared });
+      else refuse(index, decision.error);
+    }
+    const { results } = prepared.length
+      ? await storeRuns(
+          c.var.db,
+          prepared.map((p) => p.prepared),
+          now,
+        )
+      : { results: [] };
+    for (const [i, result] of results.entries()) {
+      const { index, prepared: p } = prepared[i] as (typeof prepared)[number];
+      if (!result.ok) refuse(index, result.error);
+      else {
+        const { id, deviceId } = p;
+        const url = `${publicBase(c)}/runs/${id}/`;
+        items[index] = { index, status: result.created ? 201 : 200, id, url, deviceId, created: result.created };
+      }
+    }
+    const done = items.filter((item): item is BatchItem => item !== undefined);
+    if (done.length !== items.length) throw new Error("a batch item was left without an answer");
+    const body: BatchResponse = {
+      items: done,
+      created: done.filter((item) => item.status === 201).length,
+      refused: done.filter((item) => "error" in item).length,
+    };
+    return c.json(body);
+  })
   // Everything POST /v1/runs would decide, without storing anything.
   .post("/dry-run", rateLimitedByAddress, ...signedEnvelope, rateLimitedByKey, async (c) => {
     const envelope = c.get("envelope");
     const bundle = bundleOf(envelope.payload);
-    const prepared = await prepareRun(c.var.db, envelope, bundle, c.get("deviceId"), new Date());
+    const prepared = await prepareRun(c.var.db, { envelope, bundle, deviceId: c.get("deviceId") }, new Date());
     const body: DryRunResponse = {
       valid: true,
       id: prepared.id,
