@@ -1,15 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { type BatchResponse, MAX_BATCH_RUNS } from "../../schema/api.ts";
+import type { BatchResponse } from "../../schema/api.ts";
 import { type Bundle, ImportFormat } from "../../schema/bundle.ts";
-import { signPayload } from "../../schema/signing.ts";
+import { type Envelope, signPayload } from "../../schema/signing.ts";
 import { defaultRegistry } from "../env.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
 import { importFile } from "../import/run-import.ts";
 import { defineStrictCommand } from "../lib/command.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
 import { enqueue } from "../lib/outbox.ts";
-import { normalizeRegistry, submitBatch } from "../lib/registry.ts";
+import { finalRefusal, normalizeRegistry, retryable, splitBatches, submitBatch } from "../lib/registry.ts";
 import { VERSION } from "../version.ts";
 
 const FORMATS = ["auto", ...ImportFormat.options.filter((f) => f !== "report")] as const;
@@ -69,14 +69,16 @@ export default defineStrictCommand({
       const envelopes = await Promise.all(all.map((bundle) => signPayload(bundle, key.privateKey)));
       // Many bundles go in batches (one request each); each bundle is answered on its own.
       const refused: string[] = [];
-      for (let start = 0; start < envelopes.length; start += MAX_BATCH_RUNS) {
-        const chunk = envelopes.slice(start, start + MAX_BATCH_RUNS);
+      let start = 0;
+      for (const chunk of splitBatches(envelopes)) {
+        const offset = start;
+        start += chunk.length;
         let answer: BatchResponse;
         try {
           answer = await submitBatch(registry, chunk);
         } catch (error) {
-          if (error instanceof CliError && /refused it/.test(error.message)) throw error;
-          // Not delivered (network, 5xx): every bundle of the request waits in the outbox.
+          if (finalRefusal(error)) throw error;
+          // Not delivered (network, rate limit, 5xx): every bundle of the request waits in the outbox.
           for (const envelope of chunk) {
             const id = await enqueue(registry, envelope);
             console.error(`${(error as Error).message}; queued in the outbox as ${id}`);
@@ -84,8 +86,11 @@ export default defineStrictCommand({
           continue;
         }
         for (const item of answer.items) {
-          if ("error" in item) {
-            const where = `bundle ${start + item.index + 1} of ${envelopes.length}`;
+          if ("error" in item && retryable(item.status)) {
+            const id = await enqueue(registry, chunk[item.index] as Envelope);
+            console.error(`${item.error.message}; queued in the outbox as ${id}`);
+          } else if ("error" in item) {
+            const where = `bundle ${offset + item.index + 1} of ${envelopes.length}`;
             refused.push(
               `${where}: the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`,
             );

@@ -1,7 +1,15 @@
+import * as z from "zod";
+import { MAX_BATCH_RUNS } from "../../schema/api.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
 import { defineStrictCommand } from "../lib/command.ts";
 import { flushOutbox, listOutbox } from "../lib/outbox.ts";
 import { normalizeRegistry } from "../lib/registry.ts";
+
+const BatchSize = z
+  .string()
+  .regex(/^\d{1,3}$/)
+  .transform(Number)
+  .pipe(z.int().min(1).max(MAX_BATCH_RUNS));
 
 export default defineStrictCommand({
   meta: { name: "outbox", description: "List or deliver bundles that could not be submitted yet" },
@@ -9,6 +17,11 @@ export default defineStrictCommand({
     action: { type: "positional", description: "list (default) or flush", required: false, default: "list" },
     registry: { type: "string", description: "Deliver to this registry instead of the one each bundle was meant for" },
     json: { type: "boolean", description: "Print as JSON", default: false },
+    batch: {
+      type: "string",
+      description: `Bundles per request when flushing (1 to ${MAX_BATCH_RUNS})`,
+      default: String(MAX_BATCH_RUNS),
+    },
   },
   async run({ args }) {
     if (args.action === "list") {
@@ -24,8 +37,15 @@ export default defineStrictCommand({
     }
     if (args.action !== "flush")
       throw new CliError(`unknown outbox action ${JSON.stringify(args.action)}; use list or flush`, EXIT_USAGE);
+    const batchSize = BatchSize.safeParse(args.batch);
+    if (!batchSize.success) {
+      throw new CliError(
+        `--batch must be a whole number from 1 to ${MAX_BATCH_RUNS}, got ${JSON.stringify(args.batch)}`,
+        EXIT_USAGE,
+      );
+    }
     const registry = args.registry ? normalizeRegistry(args.registry) : undefined;
-    const report = await flushOutbox(registry ? { registry } : {});
+    const report = await flushOutbox({ ...(registry ? { registry } : {}), batchSize: batchSize.data });
     if (args.json) console.log(JSON.stringify(report));
     else {
       for (const d of report.delivered)

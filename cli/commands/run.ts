@@ -11,7 +11,7 @@ import { defineStrictCommand, repeatedFlag } from "../lib/command.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
 import { enqueue } from "../lib/outbox.ts";
 import { createProgress, type Progress } from "../lib/progress.ts";
-import { normalizeRegistry, submitEnvelope } from "../lib/registry.ts";
+import { finalRefusal, normalizeRegistry, submitEnvelope } from "../lib/registry.ts";
 import { parseDuration } from "../lib/units.ts";
 import { type RunOptions, runBenchmark } from "../measure/run.ts";
 import { parseSweep } from "../measure/sweep.ts";
@@ -256,7 +256,7 @@ async function deliver(bundle: Bundle, registry: string, options: { submit: bool
     const answer = await submitEnvelope(registry, envelope);
     console.error(`${answer.created ? "submitted" : "already stored"}: ${answer.url}`);
   } catch (error) {
-    if (error instanceof CliError && /refused it/.test(error.message)) throw error;
+    if (finalRefusal(error)) throw error;
     const id = await enqueue(registry, envelope);
     console.error(`${(error as Error).message}; queued in the outbox as ${id} (deliver later: edgebench outbox flush)`);
   }

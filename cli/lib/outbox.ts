@@ -5,10 +5,18 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod";
+import { MAX_BATCH_RUNS } from "../../schema/api.ts";
 import { Envelope, runIdOf } from "../../schema/signing.ts";
 import { configDir } from "../env.ts";
-import { CliError } from "../errors.ts";
-import { submitEnvelope } from "./registry.ts";
+import {
+  batchHasRoom,
+  envelopeBytes,
+  finalRefusal,
+  RegistryRefusal,
+  retryable,
+  submitBatch,
+  submitEnvelope,
+} from "./registry.ts";
 
 const Entry = z.strictObject({
   registry: z.string(),
@@ -105,39 +113,102 @@ async function reclaimStale(d: Awaited<ReturnType<typeof dirs>>): Promise<void> 
   }
 }
 
-/** Delivers every pending bundle (to its own registry, or `registry` when given). */
-export async function flushOutbox(options: { registry?: string; root?: string } = {}): Promise<FlushReport> {
+interface Claimed {
+  id: string;
+  /** The claimed file under sending/. */
+  path: string;
+  entry: Entry;
+}
+
+/**
+ * Delivers every pending bundle (to its own registry, or `registry` when given), up to `batchSize`
+ * in one request (POST /v1/runs/batch; one at a time to a registry without that route). Each
+ * bundle is settled on its own answer: delivered (removed), refused for good (moved to rejected/),
+ * or not delivered yet (back to pending/, with the error).
+ */
+export async function flushOutbox(
+  options: { registry?: string; root?: string; batchSize?: number } = {},
+): Promise<FlushReport> {
   const root = options.root ?? outboxDir();
+  const batchSize = options.batchSize ?? MAX_BATCH_RUNS;
   const d = await dirs(root);
   await reclaimStale(d);
   const report: FlushReport = { delivered: [], failed: [], rejected: [] };
+  const groups = new Map<string, { claimed: Claimed[]; bytes: number }>();
+
+  const settle = async (c: Claimed, outcome: { url: string; created: boolean } | { error: string; final: boolean }) => {
+    if ("url" in outcome) {
+      await rm(c.path);
+      report.delivered.push({ id: c.id, url: outcome.url, created: outcome.created });
+      return;
+    }
+    const next: Entry = { ...c.entry, attempts: c.entry.attempts + 1, lastError: outcome.error };
+    await writeFile(c.path, JSON.stringify(next));
+    await rename(c.path, join(outcome.final ? d.rejected : d.pending, `${c.id}.json`));
+    (outcome.final ? report.rejected : report.failed).push({ id: c.id, error: outcome.error });
+  };
+
+  const sendOne = async (registry: string, c: Claimed) => {
+    try {
+      await settle(c, await submitEnvelope(registry, c.entry.envelope));
+    } catch (error) {
+      await settle(c, { error: (error as Error).message, final: finalRefusal(error) });
+    }
+  };
+
+  const send = async (registry: string, claimed: Claimed[]) => {
+    if (claimed.length === 1) return sendOne(registry, claimed[0] as Claimed);
+    let answer: Awaited<ReturnType<typeof submitBatch>>;
+    try {
+      answer = await submitBatch(
+        registry,
+        claimed.map((c) => c.entry.envelope),
+      );
+    } catch (error) {
+      // A registry from before the batch route: the same bundles, one request each.
+      if (error instanceof RegistryRefusal && (error.status === 404 || error.status === 405)) {
+        for (const c of claimed) await sendOne(registry, c);
+        return;
+      }
+      // The request as a whole failed or was refused: no bundle of it was stored, each may be sent again.
+      for (const c of claimed) await settle(c, { error: (error as Error).message, final: false });
+      return;
+    }
+    for (const item of answer.items) {
+      const c = claimed[item.index];
+      if (!c) continue;
+      if ("error" in item) {
+        const error = `the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`;
+        await settle(c, { error, final: !retryable(item.status) });
+      } else await settle(c, item);
+    }
+  };
+
   for (const file of (await readdir(d.pending)).filter((f) => f.endsWith(".json")).sort()) {
     const id = file.split(".")[0] as string;
-    const claimed = join(d.sending, `${id}.${process.pid}.json`);
+    const path = join(d.sending, `${id}.${process.pid}.json`);
     try {
-      await rename(join(d.pending, file), claimed);
+      await rename(join(d.pending, file), path);
     } catch {
       continue; // another process claimed it first
     }
-    const entry = await readEntry(claimed);
+    const entry = await readEntry(path);
     if (!entry) {
-      await rename(claimed, join(d.rejected, `${id}.json`));
+      await rename(path, join(d.rejected, `${id}.json`));
       report.rejected.push({ id, error: "the queued file is damaged" });
       continue;
     }
-    try {
-      const answer = await submitEnvelope(options.registry ?? entry.registry, entry.envelope);
-      await rm(claimed);
-      report.delivered.push({ id, url: answer.url, created: answer.created });
-    } catch (error) {
-      const message = (error as Error).message;
-      const next: Entry = { ...entry, attempts: entry.attempts + 1, lastError: message };
-      await writeFile(claimed, JSON.stringify(next));
-      // The registry said no (4xx): sending the same bytes again cannot succeed.
-      const refused = error instanceof CliError && /refused it \(4\d\d/.test(message);
-      await rename(claimed, join(refused ? d.rejected : d.pending, `${id}.json`));
-      (refused ? report.rejected : report.failed).push({ id, error: message });
+    const registry = options.registry ?? entry.registry;
+    const size = envelopeBytes(entry.envelope);
+    let group = groups.get(registry) ?? { claimed: [], bytes: 0 };
+    if (group.claimed.length && !batchHasRoom(group.claimed.length, group.bytes, size, batchSize)) {
+      await send(registry, group.claimed);
+      group = { claimed: [], bytes: 0 };
     }
+    group.claimed.push({ id, path, entry });
+    group.bytes += size;
+    groups.set(registry, group);
   }
+  for (const [registry, group] of groups) await send(registry, group.claimed);
   return report;
 }

@@ -196,9 +196,10 @@ describe("faults on the local registry", () => {
     for (const b of bundles) await enqueue(registry.url, b.envelope, outboxDir(env.EDGEBENCH_HOME));
     const before = await storedRunIds(registry.url);
 
+    // Two bundles a request, so that the kill falls between requests of each flush.
     const flushes = Promise.all([
-      runCli(["outbox", "flush", "--json"], env),
-      runCli(["outbox", "flush", "--json"], env),
+      runCli(["outbox", "flush", "--json", "--batch", "2"], env),
+      runCli(["outbox", "flush", "--json", "--batch", "2"], env),
     ]);
     try {
       await until(
