@@ -73,8 +73,11 @@ export async function signedBundles(
   return out;
 }
 
-/** The floor: the same verification and the same rows into plain SQLite, one bundle after another. */
-async function floor(envelopes: Envelope[], dbPath: string): Promise<number> {
+/**
+ * The floor: the same verification and the same rows into plain SQLite, one bundle after another,
+ * committing every `perTransaction` bundles (1, as a single submission; the batch size, as a batch).
+ */
+async function floor(envelopes: Envelope[], dbPath: string, perTransaction = 1): Promise<number> {
   const db = new DatabaseSync(dbPath);
   const ins = {
     device: db.prepare("insert or ignore into devices (id, public_key, first_seen_at, lineage) values (?, ?, ?, ?)"),
@@ -97,14 +100,14 @@ async function floor(envelopes: Envelope[], dbPath: string): Promise<number> {
     modelSummary: db.prepare("update models set run_count = run_count + 1 where slug = ?"),
   };
   const start = performance.now();
-  for (const envelope of envelopes) {
+  for (const [index, envelope] of envelopes.entries()) {
     const verdict = await verifyEnvelope(envelope);
     if (!verdict.ok) throw new Error("floor: a bundle did not verify");
     const bundle = Bundle.parse(envelope.payload);
     const s = summarize(bundle);
     const id = await runIdOf(envelope);
     const now = new Date().toISOString();
-    db.exec("begin");
+    if (index % perTransaction === 0) db.exec("begin");
     ins.device.run(verdict.deviceId, envelope.publicKey, now, verdict.deviceId);
     ins.hardware.run(s.hardwareSlug, s.hardwareName, now);
     ins.model.run(s.modelSlug, s.modelName, now);
@@ -142,7 +145,7 @@ async function floor(envelopes: Envelope[], dbPath: string): Promise<number> {
     ins.cell.run(cellOf(s), s.hardwareSlug, s.modelSlug, s.decodeTps, now);
     ins.hardwareSummary.run(s.decodeTps, s.hardwareSlug);
     ins.modelSummary.run(s.modelSlug);
-    db.exec("commit");
+    if (index % perTransaction === perTransaction - 1 || index === envelopes.length - 1) db.exec("commit");
   }
   const seconds = (performance.now() - start) / 1000;
   db.close();
@@ -183,6 +186,9 @@ async function ingestInRuntime(): Promise<InRuntimeFigures> {
   return JSON.parse(line) as InRuntimeFigures;
 }
 
+/** Rounds of the noisiest figures; the best of each is reported. */
+const ROUNDS = 3;
+
 async function ingest(dir: string, config: string) {
   const n = 1000;
   log(`ingest: signing ${n} bundles`);
@@ -219,30 +225,52 @@ async function ingest(dir: string, config: string) {
   );
   const throughput = n / ((performance.now() - start) / 1000);
 
-  // Other bundles in batches of MAX_BATCH_RUNS, one key per batch (as an outbox or an import sends them).
-  const batched = await signedBundles(n, { prefix: "batch", keyIndex: (i) => Math.floor(i / MAX_BATCH_RUNS) % 16 });
-  const batches: Envelope[][] = [];
-  for (let b = 0; b < n; b += MAX_BATCH_RUNS) batches.push(batched.slice(b, b + MAX_BATCH_RUNS));
+  // Other bundles in batches of MAX_BATCH_RUNS, one key per batch (as an outbox or an import sends
+  // them), in ROUNDS rounds of new bundles: the best round is reported, as for the floor.
   const batchLatencies: number[] = [];
   let batchCreated = 0;
+  const batchRefusals = new Map<string, number>();
+  let batchThroughput = 0;
   const batchConcurrency = 2;
-  log(`ingest: POSTing ${n} bundles in batches of ${MAX_BATCH_RUNS}, ${batchConcurrency} requests at a time`);
-  const batchStart = performance.now();
-  await Promise.all(
-    Array.from({ length: batchConcurrency }, async () => {
-      for (let envelopesOf = batches.shift(); envelopesOf; envelopesOf = batches.shift()) {
-        const t0 = performance.now();
-        const res = await fetch(`${worker.url}/v1/runs/batch`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ envelopes: envelopesOf }),
-        });
-        batchCreated += BatchResponse.parse(await res.json()).created;
-        batchLatencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const batchThroughput = n / ((performance.now() - batchStart) / 1000);
+  let batched: Envelope[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    batched = await signedBundles(n, {
+      prefix: `batch${round}`,
+      keyIndex: (i) => Math.floor(i / MAX_BATCH_RUNS) % 16,
+    });
+    const batches: Envelope[][] = [];
+    for (let b = 0; b < n; b += MAX_BATCH_RUNS) batches.push(batched.slice(b, b + MAX_BATCH_RUNS));
+    log(
+      `ingest: POSTing ${n} bundles in batches of ${MAX_BATCH_RUNS}, ${batchConcurrency} requests at a time (round ${round})`,
+    );
+    const batchStart = performance.now();
+    await Promise.all(
+      Array.from({ length: batchConcurrency }, async () => {
+        for (let envelopesOf = batches.shift(); envelopesOf; envelopesOf = batches.shift()) {
+          const t0 = performance.now();
+          const res = await fetch(`${worker.url}/v1/runs/batch`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ envelopes: envelopesOf }),
+          });
+          const answer = BatchResponse.parse(await res.json());
+          batchCreated += answer.created;
+          for (const item of answer.items) {
+            // A 200 is a resend of stored bytes (wrangler dev's proxy may retry a request it forwarded).
+            const outcome =
+              "error" in item
+                ? `${item.status} ${item.error.code}: ${item.error.message}`
+                : item.created
+                  ? null
+                  : "200 already stored";
+            if (outcome) batchRefusals.set(outcome, (batchRefusals.get(outcome) ?? 0) + 1);
+          }
+          batchLatencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    batchThroughput = Math.max(batchThroughput, n / ((performance.now() - batchStart) / 1000));
+  }
   // The dev server's own ceiling: a request the Worker answers without touching D1 (a 404 under /v1).
   const trivial = 2000;
   let sent = 0;
@@ -254,12 +282,29 @@ async function ingest(dir: string, config: string) {
   );
   const trivialRate = trivial / ((performance.now() - trivialStart) / 1000);
   await worker.stop();
-  log("ingest: in the runtime, without an HTTP server (test/bench/ingest-in-runtime.test.ts)");
-  const inRuntime = await ingestInRuntime();
-  log("ingest: the floor (verification + plain SQLite inserts of the same rows)");
-  const floorState = join(dir, "floor-state");
-  await applyMigrations(floorState);
-  const floorRate = await floor(envelopes, await d1File(floorState));
+  // This VM's speed drifts by tens of percent from minute to minute: the in-runtime figures and the
+  // floors are taken in alternation, ROUNDS times, and each reported as its best round.
+  let inRuntime: InRuntimeFigures | undefined;
+  let floorRate = 0;
+  let batchFloorRate = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`ingest: in the runtime, without an HTTP server (test/bench/ingest-in-runtime.test.ts), round ${round}`);
+    const figures = await ingestInRuntime();
+    inRuntime = {
+      ...figures,
+      ms: Math.min(figures.ms, inRuntime?.ms ?? Number.POSITIVE_INFINITY),
+      batchMs: Math.min(figures.batchMs, inRuntime?.batchMs ?? Number.POSITIVE_INFINITY),
+      roundTripMs: Math.min(figures.roundTripMs, inRuntime?.roundTripMs ?? Number.POSITIVE_INFINITY),
+    };
+    log(`ingest: the floors (verification + plain SQLite inserts of the same rows), round ${round}`);
+    const floorState = join(dir, `floor-state-${round}`);
+    await applyMigrations(floorState);
+    floorRate = Math.max(floorRate, await floor(envelopes, await d1File(floorState)));
+    const batchFloorState = join(dir, `floor-batch-state-${round}`);
+    await applyMigrations(batchFloorState);
+    batchFloorRate = Math.max(batchFloorRate, await floor(batched, await d1File(batchFloorState), MAX_BATCH_RUNS));
+  }
+  if (!inRuntime) throw new Error("no in-runtime figures");
   return {
     n,
     failed,
@@ -267,10 +312,12 @@ async function ingest(dir: string, config: string) {
     trivialRate,
     inRuntime,
     floorRate,
+    batchFloorRate,
     p50: percentile(latencies, 50) as number,
     p99: percentile(latencies, 99) as number,
     batch: {
       created: batchCreated,
+      refusals: [...batchRefusals].map(([outcome, count]) => `${count} × ${outcome}`),
       concurrency: batchConcurrency,
       throughput: batchThroughput,
       p50: percentile(batchLatencies, 50) as number,
@@ -427,28 +474,34 @@ export async function benchApi(dir: string): Promise<string> {
   );
   const r = i.inRuntime;
   const inRuntimeBatchRate = r.count / (r.batchMs / 1000);
-  const ratio = (rate: number) => fmt(rate / i.floorRate, 2);
-  const met = Math.max(i.batch.throughput, inRuntimeBatchRate) / i.floorRate >= 0.5;
+  const ratio = (rate: number, floorRate: number) => fmt(rate / floorRate, 2);
+  const batchRatio = Math.min(i.batch.throughput, inRuntimeBatchRate) / i.batchFloorRate;
+  const singleRatio = Math.max(i.throughput, r.count / (r.ms / 1000)) / i.floorRate;
   return `## Registry (\`POST /v1/runs\`, leaderboards)
 
 **Ingest** on the local runtime (workerd + local D1; rate limits lifted): ${i.n} distinct signed bundles from one
 client on the same machine, one at a time (\`POST /v1/runs\`) and, with ${i.n} other bundles, in batches of ${r.batchSize}
-(\`POST /v1/runs/batch\`, one key per batch, as \`edgebench import --submit\` sends them); each through \`wrangler dev\`
-(HTTP) and, in the same run, through the same handlers called directly inside workerd, one request after another
-(\`test/bench/ingest-in-runtime.test.ts\`, after 100 warm-up bundles). p50/p99 are per request.
+(\`POST /v1/runs/batch\`, one key per batch, as \`edgebench import --submit\` and \`outbox flush\` send them); each
+through \`wrangler dev\` (HTTP) and, in the same run, through the same handlers called directly inside workerd, one
+request after another (\`test/bench/ingest-in-runtime.test.ts\`, after 100 warm-up bundles). p50/p99 are per request.
+Each is compared with the floor that commits as it does: one bundle a transaction, or ${r.batchSize}. This VM's speed drifts
+by tens of percent from minute to minute, so the batches over HTTP, the in-runtime figures and the floors are taken
+in ${ROUNDS} rounds (in-runtime and floors in alternation) and each is given as its best round.
 
-| | bundles/s | p50 | p99 | ratio to the floor (target ≥ 0.5) |
+| | bundles/s | p50 | p99 | ratio to its floor (target ≥ 0.5) |
 |---|---|---|---|---|
-| \`POST /v1/runs\` over HTTP on \`wrangler dev\`, 8 requests in flight | ${fmt(i.throughput)} | ${fmt(i.p50)} ms | ${fmt(i.p99)} ms | ${ratio(i.throughput)} |
-| \`POST /v1/runs/batch\` (${r.batchSize} a request) over HTTP on \`wrangler dev\`, ${i.batch.concurrency} requests in flight | ${fmt(i.batch.throughput)} | ${fmt(i.batch.p50)} ms | ${fmt(i.batch.p99)} ms | ${ratio(i.batch.throughput)} |
-| \`POST /v1/runs\` inside workerd, no HTTP server, sequential | ${fmt(r.count / (r.ms / 1000))} | | | ${ratio(r.count / (r.ms / 1000))} |
-| \`POST /v1/runs/batch\` (${r.batchSize} a request) inside workerd, no HTTP server, sequential | ${fmt(inRuntimeBatchRate)} | | | ${ratio(inRuntimeBatchRate)} |
-| floor: Ed25519 verification + zod validation + the same rows (run, device, hardware, model, cell, catalog summaries) into plain SQLite (node:sqlite), sequential | ${fmt(i.floorRate)} | | | 1 |
+| \`POST /v1/runs\` over HTTP on \`wrangler dev\`, 8 requests in flight | ${fmt(i.throughput)} | ${fmt(i.p50)} ms | ${fmt(i.p99)} ms | ${ratio(i.throughput, i.floorRate)} |
+| \`POST /v1/runs\` inside workerd, no HTTP server, sequential | ${fmt(r.count / (r.ms / 1000))} | | | ${ratio(r.count / (r.ms / 1000), i.floorRate)} |
+| floor: Ed25519 verification + zod validation + the same rows (run, device, hardware, model, cell, catalog summaries) into plain SQLite (node:sqlite), one bundle a transaction | ${fmt(i.floorRate)} | | | 1 |
+| \`POST /v1/runs/batch\` (${r.batchSize} a request) over HTTP on \`wrangler dev\`, ${i.batch.concurrency} requests in flight | ${fmt(i.batch.throughput)} | ${fmt(i.batch.p50)} ms | ${fmt(i.batch.p99)} ms | ${ratio(i.batch.throughput, i.batchFloorRate)} |
+| \`POST /v1/runs/batch\` (${r.batchSize} a request) inside workerd, no HTTP server, sequential | ${fmt(inRuntimeBatchRate)} | | | ${ratio(inRuntimeBatchRate, i.batchFloorRate)} |
+| floor, ${r.batchSize} bundles a transaction | ${fmt(i.batchFloorRate)} | | | 1 |
 | for scale: a request the Worker answers without D1, over HTTP on \`wrangler dev\` | ${fmt(i.trivialRate)} | | | |
 
-${i.failed ? `${i.failed} single requests did not answer 201.` : "Every single request answered 201"}; the batches stored ${i.batch.created} and ${r.batchCreated} of ${i.n}.
+${i.failed ? `${i.failed} single requests did not answer 201.` : "Every single request answered 201"}; the batches stored ${i.batch.created} of ${ROUNDS * i.n} over HTTP${i.batch.refusals.length ? ` (the others: ${i.batch.refusals.join("; ")})` : ""} and ${r.batchCreated} of ${i.n} a round in the runtime.
 
-${met ? "**The target is met by the batch route**" : "**The target is not met**"} (ratio ≥ 0.5 of the floor)${met ? "; one bundle per request stays far below it, and the reason is the local runtime's cost per call" : ""}.
+${batchRatio >= 0.5 ? `**The target is met by the batch route** (${fmt(batchRatio, 2)} of its floor at worst)` : `**The target is not met by the batch route** (${fmt(batchRatio, 2)} of its floor at worst)`}; one bundle a request
+${singleRatio >= 0.5 ? "meets it too" : `reaches ${fmt(singleRatio, 2)} of its floor at best`}, and the reason is the local runtime's cost per call.
 Every call from the Worker to a binding costs CPU time in the one local workerd process: a round trip to the local D1
 (\`select 1\`) took ${fmt(r.roundTripMs, 2)} ms, a rate-limit call about as much (miniflare runs the limiter as a Durable
 Object), and the two share one core, so requests in flight do not overlap. A single submission makes four such calls

@@ -2,17 +2,18 @@
 // plausibility checks, and one D1 batch that writes every accepted run with everything derived from
 // it. Whatever the number of runs, the decision reads D1 once and the write is one batch (one
 // transaction); a run refused for its own reasons writes nothing and does not stop the others.
-import { and, eq, inArray, or, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+
+import type { D1Database } from "@cloudflare/workers-types";
+import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import type { ReproductionLevel, RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
-import { devices, hardware, models, runs } from "../schema/db.ts";
+import { devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOf } from "../schema/signing.ts";
 import { cellOf, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
-import { annotationsQuery, cellStateWrites, refreshCell, reproductionOf, summaryWrites } from "./db/runs.ts";
+import { annotationsQuery, cellsWrites, parameterChunks, refreshCell, reproductionOf } from "./db/runs.ts";
 import { apiError } from "./errors.ts";
 import { plausibilityFlags } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -226,34 +227,70 @@ export async function storeRuns(
       ]),
     ]),
   );
-  // Each device, hardware and model once however many runs of the batch share it; each run; each
-  // cell; then the catalog summaries of every hardware and model touched.
-  const statements: BatchItem<"sqlite">[] = [];
+  // Each device, hardware and model once however many runs of the batch share it (multi-row
+  // inserts); each run; then the cells and catalog summaries, set-based: the number of statements
+  // grows with the runs, not with everything they touch.
+  const statements: ReturnType<D1Database["prepare"]>[] = [];
+  const d1 = db.$client;
+  const push = (q: { toSQL(): { sql: string; params: unknown[] } }) => {
+    const { sql: text, params } = q.toSQL();
+    statements.push(d1.prepare(text).bind(...params));
+  };
   const firstOf = <K>(key: (p: Prepared) => K) => {
     const first = new Map<K, Prepared>();
     for (const p of fresh) if (!first.has(key(p))) first.set(key(p), p);
     return [...first.values()];
   };
-  for (const p of firstOf((p) => p.deviceId)) statements.push(deviceWrite(db, p, at));
-  for (const p of firstOf((p) => p.summary.hardwareSlug)) statements.push(hardwareWrite(db, p, at));
-  for (const p of firstOf((p) => p.summary.modelSlug)) statements.push(modelWrite(db, p, at));
+  for (const part of parameterChunks(
+    firstOf((p) => p.deviceId),
+    7,
+  )) {
+    push(
+      db
+        .insert(devices)
+        .values(
+          part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })),
+        )
+        .onConflictDoNothing(),
+    );
+  }
+  for (const part of parameterChunks(
+    firstOf((p) => p.summary.hardwareSlug),
+    6,
+  )) {
+    push(
+      db
+        .insert(hardware)
+        .values(part.map((p) => ({ slug: p.summary.hardwareSlug, name: p.summary.hardwareName, firstSeenAt: at })))
+        .onConflictDoNothing(),
+    );
+  }
+  for (const part of parameterChunks(
+    firstOf((p) => p.summary.modelSlug),
+    7,
+  )) {
+    push(
+      db
+        .insert(models)
+        .values(
+          part.map((p) => ({
+            slug: p.summary.modelSlug,
+            name: p.summary.modelName,
+            family: p.bundle.model.family ?? null,
+            parameters: p.summary.parameters,
+            firstSeenAt: at,
+          })),
+        )
+        .onConflictDoNothing(),
+    );
+  }
   const runInsertAt = new Map<string, number>();
   for (const p of fresh) {
     runInsertAt.set(p.id, statements.length);
-    statements.push(runWrite(db, p, cellStates.get(p.cell)?.level ?? "single", at));
+    statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, cellStates.get(p.cell)?.level ?? "single", at)));
   }
-  for (const [cell, state] of cellStates) statements.push(...cellStateWrites(db, cell, state, at));
-  const slugs = (key: (p: Prepared) => string) => [...new Set(fresh.map(key))];
-  statements.push(
-    ...summaryWrites(
-      db,
-      slugs((p) => p.summary.hardwareSlug),
-      slugs((p) => p.summary.modelSlug),
-    ),
-  );
-  const [first, ...rest] = statements;
-  if (!first) throw new Error("no statements to write");
-  const written = await db.batch([first, ...rest]);
+  for (const q of cellsWrites(db, cellStates, at)) push(q);
+  const written = await d1.batch(statements);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
 
   // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another
@@ -289,51 +326,33 @@ export async function storeRuns(
   };
 }
 
-const deviceWrite = (db: Database, p: Prepared, at: string) =>
-  db
-    .insert(devices)
-    .values({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })
-    .onConflictDoNothing();
+// The run insert is the one statement a batch repeats for every run: its SQL is written once from
+// the table's columns and bound for each run (the query builder's cost per call shows at batch sizes).
+const RUN_COLUMNS = Object.entries(getTableColumns(runs)) as Array<[keyof RunRecord, { name: string }]>;
+const RUN_INSERT = `insert into "runs" (${RUN_COLUMNS.map(([, c]) => `"${c.name}"`).join(", ")}) values (${RUN_COLUMNS.map(() => "?").join(", ")}) on conflict do nothing`;
 
-const hardwareWrite = (db: Database, p: Prepared, at: string) =>
-  db
-    .insert(hardware)
-    .values({ slug: p.summary.hardwareSlug, name: p.summary.hardwareName, firstSeenAt: at })
-    .onConflictDoNothing();
-
-const modelWrite = (db: Database, p: Prepared, at: string) =>
-  db
-    .insert(models)
-    .values({
-      slug: p.summary.modelSlug,
-      name: p.summary.modelName,
-      family: p.bundle.model.family ?? null,
-      parameters: p.summary.parameters,
-      firstSeenAt: at,
-    })
-    .onConflictDoNothing();
-
-function runWrite(db: Database, p: Prepared, reproduction: ReproductionLevel, at: string) {
+function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): unknown[] {
   const s = p.summary;
-  return db
-    .insert(runs)
-    .values({
-      ...s,
-      id: p.id,
-      deviceId: p.deviceId,
-      versionKey: s.engineVersion ? versionKey(s.engineVersion) : null,
-      flags: JSON.stringify(p.flags),
-      rankGroup: p.rankGroup,
-      decodeSortKey: s.decodeTps ?? -1,
-      prefillSortKey: s.prefillTps ?? -1,
-      ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
-      cell: p.cell,
-      reproduction,
-      nonce: p.bundle.provenance.nonce ?? null,
-      receivedAt: at,
-      envelope: canonicalJson(p.envelope),
-    })
-    .onConflictDoNothing();
+  const record: RunRecord = {
+    ...s,
+    id: p.id,
+    deviceId: p.deviceId,
+    versionKey: s.engineVersion ? versionKey(s.engineVersion) : null,
+    flags: JSON.stringify(p.flags),
+    rankGroup: p.rankGroup,
+    decodeSortKey: s.decodeTps ?? -1,
+    prefillSortKey: s.prefillTps ?? -1,
+    ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
+    cell: p.cell,
+    reproduction,
+    nonce: p.bundle.provenance.nonce ?? null,
+    receivedAt: at,
+    hiddenReason: null,
+    retractedAt: null,
+    retractionReason: null,
+    envelope: canonicalJson(p.envelope),
+  };
+  return RUN_COLUMNS.map(([key]) => record[key] ?? null);
 }
 
 /** One prepared run stored, as POST /v1/runs does: whether it was new, or the error it throws. */

@@ -105,6 +105,18 @@ describe("real answers validate against the documented schemas", () => {
       await (await postJson(await signed(makeBundle({ board: "Raspberry Pi 4 Model B Rev 1.4" })))).json(),
     );
     await postJson(await signed(makeBundle({ decodeTps: 8, qualityFail: "degenerate output" })));
+    // A batch answer with every kind of item: stored, stored before, refused.
+    const fresh = await signed(makeBundle({ decodeTps: 9, model: "Batch-Model" }));
+    await expectDocumented(doc, "/v1/runs/batch", "/v1/runs/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelopes: [fresh, fresh, { ...fresh, signature: "AAAA" }] }),
+    });
+    await expectDocumented(doc, "/v1/runs/batch", "/v1/runs/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelopes: [] }),
+    });
 
     await expectDocumented(doc, "/v1/admin/runs/{id}/hide", `/v1/admin/runs/${submitted.id}/hide`, {
       method: "POST",

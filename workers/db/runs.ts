@@ -1,5 +1,5 @@
 // Queries over runs. Routes call these; no SQL lives in a route handler.
-import { and, asc, desc, eq, gt, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { REPRODUCTION_TOLERANCE, type ReproductionLevel, RunFlag, type RunRow } from "../../schema/api.ts";
 import { annotations, cells, devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
 import { cellParts } from "../../schema/summary.ts";
@@ -273,36 +273,77 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
   return { runs: all.length, lineages: byLineage.size, decodeMean: mean, decodeStddev: sd, level };
 }
 
-/**
- * The writes that store a cell's state, copy its level onto its runs (only those that differ), and
- * rewrite the summaries the catalogs read (summaryWrites). They go last in a batch, after the change
- * to the runs, so the subqueries see it.
- */
-export function cellWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
-  const { hardwareSlug, modelSlug } = cellParts(cell);
-  return [...cellStateWrites(db, cell, state, now), ...summaryWrites(db, [hardwareSlug], [modelSlug])] as const;
+export type CellState = ReturnType<typeof reproductionOf>;
+
+/** D1 binds at most 100 parameters a statement: multi-row inserts are cut to fit. */
+const MAX_PARAMETERS = 100;
+
+/** Rows cut into groups that bind at most MAX_PARAMETERS parameters at `perRow` each. */
+export function parameterChunks<T>(rows: T[], perRow: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
 }
 
-/** A cell's reproduction state, its visible-run count and best ranked decode, and its level on its runs. */
-export function cellStateWrites(db: Database, cell: string, state: ReturnType<typeof reproductionOf>, now: string) {
-  const { hardwareSlug, modelSlug } = cellParts(cell);
-  const visible = and(eq(runs.cell, cell), isNull(runs.hiddenReason));
-  const figures = {
-    visibleRuns: sql<number>`(select count(*) from ${runs} where ${visible})`,
-    bestDecodeTps: sql<
-      number | null
-    >`(select max(${runs.decodeTps}) from ${runs} where ${visible} and ${runs.rankGroup} = 0)`,
-  };
-  return [
+/** The writes that store one cell's state, as moderation and retraction change one run at a time. */
+export function cellWrites(db: Database, cell: string, state: CellState, now: string) {
+  return cellsWrites(db, new Map([[cell, state]]), now);
+}
+
+/**
+ * The writes that store cells' states and everything derived from them, set-based so that their
+ * number does not grow with the cells': the states (multi-row upserts), each cell's visible-run count
+ * and best ranked decode, the level copied onto its runs (only those that differ), then the catalog
+ * summaries of their hardware and models. They go last in a batch, after the change to the runs, so
+ * the subqueries see it; each reads one cell's runs, or one hardware's or model's cells.
+ */
+export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>, now: string) {
+  const rows = [...states].map(([cell, state]) => {
+    const visible = and(eq(runs.cell, cell), isNull(runs.hiddenReason));
+    return {
+      cell,
+      ...cellParts(cell),
+      ...state,
+      visibleRuns: sql<number>`(select count(*) from ${runs} where ${visible})`,
+      bestDecodeTps: sql<
+        number | null
+      >`(select max(${runs.decodeTps}) from ${runs} where ${visible} and ${runs.rankGroup} = 0)`,
+      updatedAt: now,
+    };
+  });
+  const fromNew = (column: string) => sql.raw(`excluded.${column}`);
+  const upserts = parameterChunks(rows, 16).map((part) =>
     db
       .insert(cells)
-      .values({ cell, hardwareSlug, modelSlug, ...state, ...figures, updatedAt: now })
-      .onConflictDoUpdate({ target: cells.cell, set: { ...state, ...figures, updatedAt: now } }),
-    db
-      .update(runs)
-      .set({ reproduction: state.level })
-      .where(and(eq(runs.cell, cell), ne(runs.reproduction, state.level))),
-  ] as const;
+      .values(part)
+      .onConflictDoUpdate({
+        target: cells.cell,
+        set: {
+          visibleRuns: fromNew("visible_runs"),
+          bestDecodeTps: fromNew("best_decode_tps"),
+          runs: fromNew("runs"),
+          lineages: fromNew("lineages"),
+          decodeMean: fromNew("decode_mean"),
+          decodeStddev: fromNew("decode_stddev"),
+          level: fromNew("level"),
+          updatedAt: fromNew("updated_at"),
+        },
+      }),
+  );
+  // The level onto the cells' runs: one statement per level, touching only the runs that differ.
+  const byLevel = new Map<CellState["level"], string[]>();
+  for (const [cell, { level }] of states) byLevel.set(level, [...(byLevel.get(level) ?? []), cell]);
+  const levels = [...byLevel].flatMap(([level, cellsOfLevel]) =>
+    parameterChunks(cellsOfLevel, 1).map((part) =>
+      db
+        .update(runs)
+        .set({ reproduction: level })
+        .where(and(inArray(runs.cell, part), ne(runs.reproduction, level))),
+    ),
+  );
+  const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(rows.map((r) => r[key]))];
+  return [...upserts, ...levels, ...summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug"))];
 }
 
 /**
@@ -310,35 +351,36 @@ export function cellStateWrites(db: Database, cell: string, state: ReturnType<ty
  * hardware's or model's cells, not its runs); after the cells' own writes in the same batch.
  */
 export function summaryWrites(db: Database, hardwareSlugs: string[], modelSlugs: string[]) {
+  const ofHardware = sql`${cells.hardwareSlug} = ${hardware.slug}`;
+  const ofModel = sql`${cells.modelSlug} = ${models.slug}`;
   return [
-    ...hardwareSlugs.map((slug) => {
-      const ofHardware = eq(cells.hardwareSlug, slug);
-      return db
+    ...parameterChunks(hardwareSlugs, 1).map((slugs) =>
+      db
         .update(hardware)
         .set({
           runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofHardware})`,
           modelCount: sql`(select count(distinct ${cells.modelSlug}) from ${cells} where ${ofHardware} and ${cells.visibleRuns} > 0)`,
           bestDecodeTps: sql`(select max(${cells.bestDecodeTps}) from ${cells} where ${ofHardware})`,
         })
-        .where(eq(hardware.slug, slug));
-    }),
-    ...modelSlugs.map((slug) => {
-      const ofModel = eq(cells.modelSlug, slug);
-      return db
+        .where(inArray(hardware.slug, slugs)),
+    ),
+    ...parameterChunks(modelSlugs, 1).map((slugs) =>
+      db
         .update(models)
         .set({
           runCount: sql`(select coalesce(sum(${cells.visibleRuns}), 0) from ${cells} where ${ofModel})`,
           hardwareCount: sql`(select count(distinct ${cells.hardwareSlug}) from ${cells} where ${ofModel} and ${cells.visibleRuns} > 0)`,
         })
-        .where(eq(models.slug, slug));
-    }),
+        .where(inArray(models.slug, slugs)),
+    ),
   ];
 }
 
 /** Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. */
 export async function refreshCell(db: Database, cell: string, now: string) {
   const state = reproductionOf(await cellRunsQuery(db, cell));
-  await db.batch(cellWrites(db, cell, state, now));
+  const [first, ...rest] = cellWrites(db, cell, state, now);
+  if (first) await db.batch([first, ...rest]);
 }
 
 /** Active moderator annotations for an engine version (compared by zero-padded version key). */
