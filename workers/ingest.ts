@@ -13,7 +13,15 @@ import { canonicalJson, type Envelope, runIdOf } from "../schema/signing.ts";
 import { cellOf, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
-import { annotationsQuery, cellsWrites, parameterChunks, refreshCell, reproductionOf } from "./db/runs.ts";
+import {
+  annotationsQuery,
+  cellsWrites,
+  parameterChunks,
+  rankedCountsQuery,
+  refreshCell,
+  refreshStaleCells,
+  reproductionOf,
+} from "./db/runs.ts";
 import { apiError } from "./errors.ts";
 import { plausibilityFlags } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -290,7 +298,12 @@ export async function storeRuns(
     statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, cellStates.get(p.cell)?.level ?? "single", at)));
   }
   for (const q of cellsWrites(db, cellStates, at)) push(q);
+  // Inside the same transaction, the ranked runs each cell really has: the last of two requests
+  // writing into one cell at the same time recomputes it (refreshStaleCells).
+  push(rankedCountsQuery(db, [...cellStates.keys()]));
   const written = await d1.batch(statements);
+  const counted = (written.at(-1)?.results ?? []) as Array<{ cell: string; ranked: number }>;
+  await refreshStaleCells(db, cellStates, counted, at);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
 
   // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another

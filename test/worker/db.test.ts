@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { Bundle } from "../../schema/bundle.ts";
 import { deviceIdOf } from "../../schema/signing.ts";
+import { cellRunsQuery, cellWrites, reconcileCell, reproductionOf } from "../../workers/db/runs.ts";
 import { prepareRun, storeRun } from "../../workers/ingest.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { rowCounts, signed } from "./helpers.ts";
@@ -32,5 +33,31 @@ describe("storing a run", () => {
     const again = await storeRunOf({ decodeTps: 7 });
     expect(again).toEqual({ created: false, rowsWritten: 0 });
     expect((await rowCounts()).runs).toBe(1);
+  });
+});
+
+describe("a cell state written from a stale read", () => {
+  it("is recomputed from the runs by reconcileCell, and a correct one is left alone", async () => {
+    const db = drizzle(env.DB);
+    await storeRunOf({ decodeTps: 7 });
+    await storeRunOf({ decodeTps: 7.2 });
+    const { cell } = (await env.DB.prepare("select cell from cells").first<{ cell: string }>()) ?? { cell: "" };
+    const stateOf = () =>
+      env.DB.prepare("select runs, decode_mean, updated_at from cells where cell = ?").bind(cell).first();
+    const fresh = await stateOf();
+    expect(fresh).toMatchObject({ runs: 2, decode_mean: 7.1 });
+
+    // What a request that decided before the second run was stored would have written.
+    const stale = reproductionOf([{ decodeTps: 7, lineage: "a" }]);
+    const [first, ...rest] = cellWrites(db, cell, stale, "2000-01-01T00:00:00.000Z");
+    if (first) await db.batch([first, ...rest]);
+    expect(await stateOf()).toMatchObject({ runs: 1, decode_mean: 7 });
+    await reconcileCell(db, cell, stale, "2000-01-02T00:00:00.000Z");
+    expect(await stateOf()).toMatchObject({ runs: 2, decode_mean: 7.1, updated_at: "2000-01-02T00:00:00.000Z" });
+
+    // A state that matches its runs: nothing rewritten.
+    const current = reproductionOf(await cellRunsQuery(db, cell));
+    await reconcileCell(db, cell, current, "2000-01-03T00:00:00.000Z");
+    expect(await stateOf()).toMatchObject({ updated_at: "2000-01-02T00:00:00.000Z" });
   });
 });

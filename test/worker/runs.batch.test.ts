@@ -10,10 +10,10 @@ import { type Envelope, generateKeyPair, type KeyPair, signPayload } from "../..
 import { makeBundle } from "../support/bundles.ts";
 import { call, postJson, rowCounts } from "./helpers.ts";
 
-const post = (path: string, body: unknown) =>
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   call(path, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 
@@ -46,6 +46,32 @@ async function state() {
     hardware: await rows("select slug, name, run_count, model_count, best_decode_tps from hardware order by slug"),
     models: await rows("select slug, name, run_count, hardware_count from models order by slug"),
   };
+}
+
+const ADMIN = { authorization: "Bearer test-admin-token-0123456789" };
+
+/** Every cell's stored state against its runs: visible runs, ranked runs, submitters of ranked runs. */
+async function expectCellsToMatchRuns(cellCount: number) {
+  const cells = await env.DB.prepare(
+    `select c.cell, c.visible_runs, c.runs, c.lineages,
+       (select count(*) from runs r where r.cell = c.cell and r.hidden_reason is null) as visible,
+       (select count(*) from runs r where r.cell = c.cell and r.rank_group = 0 and r.hidden_reason is null) as ranked,
+       (select count(distinct d.lineage) from runs r join devices d on d.id = r.device_id
+         where r.cell = c.cell and r.rank_group = 0 and r.hidden_reason is null) as submitters
+     from cells c`,
+  ).all<{
+    cell: string;
+    visible_runs: number;
+    runs: number;
+    lineages: number;
+    visible: number;
+    ranked: number;
+    submitters: number;
+  }>();
+  expect(cells.results.length).toBe(cellCount);
+  for (const c of cells.results) {
+    expect([c.visible_runs, c.runs, c.lineages], c.cell).toEqual([c.visible, c.ranked, c.submitters]);
+  }
 }
 
 async function emptyTables() {
@@ -149,6 +175,46 @@ describe("POST /v1/runs/batch", () => {
     // The stored ones are the good ones, readable as any run.
     const first = answer.items[0];
     expect(first && "id" in first ? (await call(`/v1/runs/${first.id}`)).status : 0).toBe(200);
+  });
+
+  it("stores every bundle exactly once when batches that share bundles arrive at the same time", async () => {
+    const keys = await Promise.all(Array.from({ length: 4 }, () => generateKeyPair()));
+    const shared = await sign(bundle({ decodeTps: 50, nonce: "nonce-shared-0000" }), keys[0] as KeyPair);
+    const batches = await Promise.all(
+      keys.map(async (key, k) => {
+        const own = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            sign(bundle({ decodeTps: 10 + i / 10, model: `Model-${i % 5}`, nonce: `nonce-${k}-${i}-0000` }), key),
+          ),
+        );
+        return [shared, ...own];
+      }),
+    );
+    const before = await rowCounts();
+    const answers = await Promise.all(batches.map((envelopes) => batch(envelopes)));
+    // The shared bundle: stored by exactly one of the four, "stored before" for the other three.
+    expect(answers.map((a) => a.items[0]?.status).sort()).toEqual([200, 200, 200, 201]);
+    expect(answers.every((a) => a.items.slice(1).every((i) => i.status === 201))).toBe(true);
+    expect((await rowCounts()).runs).toBe(before.runs + 1 + 4 * 20);
+    // The derived state is the state of the runs stored, whatever the interleaving.
+    await expectCellsToMatchRuns(6);
+  });
+
+  it("leaves each cell's state equal to its runs when a moderator hides a run while a batch adds to its cell", async () => {
+    const [a, b] = [await generateKeyPair(), await generateKeyPair()];
+    const first = await batch(
+      await Promise.all([10, 10.2, 9.9].map((d, i) => sign(bundle({ decodeTps: d, nonce: `nonce-h-${i}-0000` }), a))),
+    );
+    const hidden = first.items[0];
+    const more = await Promise.all(
+      [10.1, 10.3].map((d, i) => sign(bundle({ decodeTps: d, nonce: `nonce-m-${i}-0000` }), b)),
+    );
+    const [hide] = await Promise.all([
+      post(`/v1/admin/runs/${hidden && "id" in hidden ? hidden.id : ""}/hide`, { reason: "duplicate" }, ADMIN),
+      batch(more),
+    ]);
+    expect(hide.status).toBe(200);
+    await expectCellsToMatchRuns(1);
   });
 
   it("refuses a batch that is not one, too long or too big as a whole, writing nothing", async () => {

@@ -24,6 +24,7 @@ import {
   listHardware,
   listModels,
   type RowRecord,
+  reconcileCell,
   refreshCell,
   reproductionOf,
   rowColumns,
@@ -129,6 +130,7 @@ export async function setRunHidden(
     ),
     ...cellWrites(db, run.cell, state, at),
   ]);
+  await reconcileCell(db, run.cell, state, at);
   const { cell: _cell, ...after } = await readRun(db, id);
   return { run: after, audit: firstAudit(audit) };
 }

@@ -376,6 +376,41 @@ export function summaryWrites(db: Database, hardwareSlugs: string[], modelSlugs:
   ];
 }
 
+/**
+ * Each cell's ranked runs as stored, to compare with the state a request wrote (`state.runs`): a
+ * request that wrote into the same cell at the same time decided without seeing the other's runs.
+ */
+export function rankedCountsQuery(db: Database, cellIds: string[]) {
+  return db
+    .select({ cell: runs.cell, ranked: sql<number>`count(*)`.as("ranked") })
+    .from(runs)
+    .where(
+      and(
+        inArray(runs.cell, cellIds),
+        eq(runs.rankGroup, 0),
+        isNull(runs.hiddenReason),
+        sql`${runs.decodeTps} is not null`,
+      ),
+    )
+    .groupBy(runs.cell);
+}
+
+/** Recomputes the cells whose written state missed runs written at the same time (the last writer sees all). */
+export async function refreshStaleCells(
+  db: Database,
+  states: ReadonlyMap<string, CellState>,
+  counted: ReadonlyArray<{ cell: string; ranked: number }>,
+  now: string,
+) {
+  const ranked = new Map(counted.map((r) => [r.cell, Number(r.ranked)]));
+  for (const [cell, state] of states) if ((ranked.get(cell) ?? 0) !== state.runs) await refreshCell(db, cell, now);
+}
+
+/** After a write of one cell's state: reads its ranked runs and recomputes it if it missed some. */
+export async function reconcileCell(db: Database, cell: string, state: CellState, now: string) {
+  await refreshStaleCells(db, new Map([[cell, state]]), await rankedCountsQuery(db, [cell]), now);
+}
+
 /** Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. */
 export async function refreshCell(db: Database, cell: string, now: string) {
   const state = reproductionOf(await cellRunsQuery(db, cell));

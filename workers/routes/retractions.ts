@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { Retraction, type RetractionResponse } from "../../schema/key-records.ts";
 import type { Database } from "../db/database.ts";
 import { keyAudit, keyQuery, nonceUse, nonceUsesQuery, retractableRunQuery, retractionWrite } from "../db/keys.ts";
-import { cellRunsQuery, cellWrites, reproductionOf } from "../db/runs.ts";
+import { cellRunsQuery, cellWrites, reconcileCell, reproductionOf } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
 import { rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
@@ -72,6 +72,7 @@ async function retract(db: Database, r: SignedRecord<Retraction>, base: string):
       details: { record: r.id, nonce, envelope: r.envelope, runDeviceId: run.deviceId },
     }),
   ]);
+  await reconcileCell(db, run.cell, cellState, at);
   return { record: r.id, applied: true, runId, url, retractedAt: at, reason };
 }
 
