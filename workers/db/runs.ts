@@ -411,11 +411,20 @@ export async function reconcileCell(db: Database, cell: string, state: CellState
   await refreshStaleCells(db, new Map([[cell, state]]), await rankedCountsQuery(db, [cell]), now);
 }
 
-/** Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. */
-export async function refreshCell(db: Database, cell: string, now: string) {
-  const state = reproductionOf(await cellRunsQuery(db, cell));
-  const [first, ...rest] = cellWrites(db, cell, state, now);
-  if (first) await db.batch([first, ...rest]);
+/**
+ * Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. The write counts
+ * the cell's ranked runs in its own transaction; if another request changed them between this read
+ * and this write, it reads and writes again (a few times at most: each retry sees the other's runs).
+ */
+export async function refreshCell(db: Database, cell: string, now: string, attempts = 3) {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const state = reproductionOf(await cellRunsQuery(db, cell));
+    const [first, ...rest] = cellWrites(db, cell, state, now);
+    if (!first) return;
+    const results = await db.batch([first, ...rest, rankedCountsQuery(db, [cell])]);
+    const counted = results.at(-1) as Array<{ cell: string; ranked: number }>;
+    if (Number(counted[0]?.ranked ?? 0) === state.runs) return;
+  }
 }
 
 /** Active moderator annotations for an engine version (compared by zero-padded version key). */
