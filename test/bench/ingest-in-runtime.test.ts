@@ -58,7 +58,9 @@ it(`ingests ${COUNT} distinct signed bundles one after another`, { timeout: 300_
   const batchStart = Date.now();
   for (const body of batches) {
     const res = await call("/v1/runs/batch", { method: "POST", headers: { "content-type": "application/json" }, body });
-    batchCreated += BatchResponse.parse(await res.json()).created;
+    // Read the answer first: `x += await y` reads x before the await (a lost update with requests in flight).
+    const answer = BatchResponse.parse(await res.json());
+    batchCreated += answer.created;
   }
   const batchMs = Date.now() - batchStart;
 
