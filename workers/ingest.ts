@@ -15,6 +15,7 @@ import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
 import {
   annotationsQuery,
+  cellRunsQuery,
   cellsWrites,
   parameterChunks,
   rankedCountsQuery,
@@ -125,7 +126,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
             )
           : sql`0`,
       ),
-    cellRunsOf(db, unique(pending.map((p) => p.cell))),
+    cellRunsQuery(db, unique(pending.map((p) => p.cell))),
     ...annotationKeys.map((k) => {
       const [engine, key] = JSON.parse(k) as [RunSummary["engine"], string | null];
       return annotationsQuery(db, engine, key);
@@ -135,7 +136,9 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
   const stored = new Set(existingRows.map((r) => r.id));
   const nonceOwner = new Map(nonceRows.map((r) => [`${r.deviceId}\n${r.nonce}`, r.id]));
   const cellRuns = new Map<string, CellRun[]>();
-  for (const { cell, ...run } of cellRows) cellRuns.set(cell, [...(cellRuns.get(cell) ?? []), run]);
+  for (const { cell, decodeTps, lineage } of cellRows) {
+    cellRuns.set(cell, [...(cellRuns.get(cell) ?? []), { decodeTps, lineage }]);
+  }
   const notesFor = new Map(annotationKeys.map((k, i) => [k, notes[i] ?? []]));
 
   for (const { index, s, id, summary, cell, key } of pending) {
@@ -181,22 +184,6 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     }
   }
   return decisions as Decision[];
-}
-
-/** The decode speeds and submitter lineages of the ranked, visible runs of some cells. */
-function cellRunsOf(db: Database, cells: string[]) {
-  return db
-    .select({ cell: runs.cell, decodeTps: runs.decodeTps, lineage: devices.lineage })
-    .from(runs)
-    .innerJoin(devices, eq(devices.id, runs.deviceId))
-    .where(
-      and(
-        inArray(runs.cell, cells),
-        eq(runs.rankGroup, 0),
-        sql`${runs.hiddenReason} is null`,
-        sql`${runs.decodeTps} is not null`,
-      ),
-    );
 }
 
 /** One submission, as POST /v1/runs and the dry run take it: the decision, or the error it throws. */

@@ -56,7 +56,7 @@ describe("a cell state written from a stale read", () => {
     expect(await stateOf()).toMatchObject({ runs: 2, decode_mean: 7.1, updated_at: "2000-01-02T00:00:00.000Z" });
 
     // A state that matches its runs: nothing rewritten.
-    const current = reproductionOf(await cellRunsQuery(db, cell));
+    const current = reproductionOf(await cellRunsQuery(db, [cell]));
     await reconcileCell(db, cell, current, "2000-01-03T00:00:00.000Z");
     expect(await stateOf()).toMatchObject({ updated_at: "2000-01-02T00:00:00.000Z" });
   });

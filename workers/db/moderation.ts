@@ -3,9 +3,9 @@
 // transaction: an action is either done and logged, or neither. Bulk changes to runs are single
 // set-based UPDATE statements (SQLite's JSON functions edit the flags column in place), so they bind
 // a handful of parameters however many runs they touch (D1 allows 100 per statement).
-import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { HardwareEntry, ModelEntry } from "../../schema/api.ts";
-import { aliases, annotations, auditLog, devices, hardware, models, runs } from "../../schema/db.ts";
+import { aliases, annotations, auditLog, hardware, models, runs } from "../../schema/db.ts";
 import { KNOWN_HARDWARE } from "../../schema/hardware-catalog.ts";
 import type {
   Alias,
@@ -20,6 +20,7 @@ import { apiError } from "../errors.ts";
 import { type AuditValues, auditInsert } from "./audit.ts";
 import type { Database } from "./database.ts";
 import {
+  cellRunsQuery,
   cellWrites,
   listHardware,
   listModels,
@@ -83,18 +84,7 @@ async function readRun(db: Database, id: string): Promise<RowRecord & { cell: st
  * true), read before the write so the cell's new state goes into the same batch.
  */
 async function cellStateWith(db: Database, cell: string, runId: string, include: boolean) {
-  const entries = await db
-    .select({ id: runs.id, decodeTps: runs.decodeTps, lineage: devices.lineage })
-    .from(runs)
-    .innerJoin(devices, eq(devices.id, runs.deviceId))
-    .where(
-      and(
-        eq(runs.cell, cell),
-        eq(runs.rankGroup, 0),
-        or(isNull(runs.hiddenReason), eq(runs.id, runId)),
-        sql`${runs.decodeTps} is not null`,
-      ),
-    );
+  const entries = await cellRunsQuery(db, [cell], { alsoHidden: runId });
   return reproductionOf(entries.filter((e) => include || e.id !== runId));
 }
 

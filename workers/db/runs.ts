@@ -234,21 +234,26 @@ export async function getDevice(db: Database, id: string) {
   return row;
 }
 
-/** The decode speeds and submitter lineages of a cell's ranked, visible runs (other than `except`). */
-export function cellRunsQuery(db: Database, cell: string, except?: string) {
+/** What makes a run count in its cell: ranked, visible, with a decode speed. */
+function countsInCell(cellIds: string[], alsoHidden?: string) {
+  return and(
+    inArray(runs.cell, cellIds),
+    eq(runs.rankGroup, 0),
+    alsoHidden ? or(isNull(runs.hiddenReason), eq(runs.id, alsoHidden)) : isNull(runs.hiddenReason),
+    sql`${runs.decodeTps} is not null`,
+  );
+}
+
+/**
+ * The decode speeds and submitter lineages of the runs that count in some cells: `except` leaves one
+ * run out (it is being retracted), `alsoHidden` counts one hidden run in (it is being shown again).
+ */
+export function cellRunsQuery(db: Database, cellIds: string[], options: { except?: string; alsoHidden?: string } = {}) {
   return db
-    .select({ decodeTps: runs.decodeTps, lineage: devices.lineage })
+    .select({ cell: runs.cell, id: runs.id, decodeTps: runs.decodeTps, lineage: devices.lineage })
     .from(runs)
     .innerJoin(devices, eq(devices.id, runs.deviceId))
-    .where(
-      and(
-        eq(runs.cell, cell),
-        eq(runs.rankGroup, 0),
-        isNull(runs.hiddenReason),
-        sql`${runs.decodeTps} is not null`,
-        except ? ne(runs.id, except) : undefined,
-      ),
-    );
+    .where(and(countsInCell(cellIds, options.alsoHidden), options.except ? ne(runs.id, options.except) : undefined));
 }
 
 /** The reproduction level of a cell from its runs' decode speeds per submitter lineage. */
@@ -384,14 +389,7 @@ export function rankedCountsQuery(db: Database, cellIds: string[]) {
   return db
     .select({ cell: runs.cell, ranked: sql<number>`count(*)`.as("ranked") })
     .from(runs)
-    .where(
-      and(
-        inArray(runs.cell, cellIds),
-        eq(runs.rankGroup, 0),
-        isNull(runs.hiddenReason),
-        sql`${runs.decodeTps} is not null`,
-      ),
-    )
+    .where(countsInCell(cellIds))
     .groupBy(runs.cell);
 }
 
@@ -418,7 +416,7 @@ export async function reconcileCell(db: Database, cell: string, state: CellState
  */
 export async function refreshCell(db: Database, cell: string, now: string, attempts = 3) {
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const state = reproductionOf(await cellRunsQuery(db, cell));
+    const state = reproductionOf(await cellRunsQuery(db, [cell]));
     const [first, ...rest] = cellWrites(db, cell, state, now);
     if (!first) return;
     const results = await db.batch([first, ...rest, rankedCountsQuery(db, [cell])]);

@@ -59,7 +59,7 @@ async function retract(db: Database, r: SignedRecord<Retraction>, base: string):
   const at = r.now.toISOString();
   // The cell without this run, written in the same batch: the reproduction level stops counting it
   // in the same transaction that retracts it.
-  const cellState = reproductionOf(await cellRunsQuery(db, run.cell, run.id));
+  const cellState = reproductionOf(await cellRunsQuery(db, [run.cell], { except: run.id }));
   await db.batch([
     retractionWrite(db, run.id, at, reason),
     ...cellWrites(db, run.cell, cellState, at),
