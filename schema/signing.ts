@@ -113,5 +113,10 @@ export async function verifyEnvelope(envelope: Envelope): Promise<VerifyResult> 
 
 /** A run's id is the hash of its canonical envelope: the same bytes always get the same id. */
 export async function runIdOf(envelope: Envelope): Promise<string> {
-  return (await sha256Hex(canonicalJson(envelope))).slice(0, 24);
+  return runIdOfCanonical(canonicalJson(envelope));
+}
+
+/** The same id from the canonical envelope text, for a caller that keeps the text (to store it). */
+export async function runIdOfCanonical(canonicalEnvelope: string): Promise<string> {
+  return (await sha256Hex(canonicalEnvelope)).slice(0, 24);
 }

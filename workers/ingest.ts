@@ -6,10 +6,10 @@
 import type { D1Database } from "@cloudflare/workers-types";
 import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
-import type { ReproductionLevel, RunFlag } from "../schema/api.ts";
+import { MAX_BATCH_RUNS, type ReproductionLevel, type RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
 import { devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
-import { canonicalJson, type Envelope, runIdOf } from "../schema/signing.ts";
+import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
 import { cellOf, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
@@ -18,7 +18,6 @@ import {
   cellRunsQuery,
   cellsWrites,
   parameterChunks,
-  rankedCountsQuery,
   refreshCell,
   refreshStaleCells,
   reproductionOf,
@@ -45,6 +44,10 @@ type CellRun = { decodeTps: number | null; lineage: string };
 
 export interface Prepared extends Submission {
   id: string;
+  /** The envelope's canonical JSON: hashed for the id, stored as the run's envelope. */
+  canonical: string;
+  /** The engine version's sort key (annotations compare ranges with it). */
+  versionKey: string | null;
   /** The submitter: the first key of the device's rotation chain. */
   lineage: string;
   /** The cell's ranked runs the decision compared this one with (stored ones, then earlier ones of the batch). */
@@ -67,6 +70,8 @@ function nonceReused(nonce: string, by: string) {
   );
 }
 
+const annotationTarget = (engine: RunSummary["engine"], key: string | null) => JSON.stringify([engine, key]);
+
 const refusal = (error: unknown): Decision => {
   if (error instanceof HTTPException) return { ok: false, error };
   throw error;
@@ -78,21 +83,32 @@ const refusal = (error: unknown): Decision => {
  * resend, a reused nonce, the cell it joins), as if they had arrived one after another.
  */
 export async function prepareRuns(db: Database, submissions: Submission[], now: Date): Promise<Decision[]> {
+  // Each statement below binds a few parameters per submission; D1 allows 100 a statement.
+  if (submissions.length > MAX_BATCH_RUNS) throw new Error(`at most ${MAX_BATCH_RUNS} submissions at once`);
   const decisions: Array<Decision | undefined> = [];
   const pending: Array<{
     index: number;
     s: Submission;
     id: string;
+    canonical: string;
     summary: RunSummary;
     cell: string;
-    key: string | null;
+    versionKey: string | null;
   }> = [];
   for (const [index, s] of submissions.entries()) {
     try {
       checkSignedAt(s.bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
       const summary = summarize(s.bundle);
-      const key = summary.engineVersion ? versionKey(summary.engineVersion) : null;
-      pending.push({ index, s, id: await runIdOf(s.envelope), summary, cell: cellOf(summary), key });
+      const canonical = canonicalJson(s.envelope);
+      pending.push({
+        index,
+        s,
+        id: await runIdOfCanonical(canonical),
+        canonical,
+        summary,
+        cell: cellOf(summary),
+        versionKey: summary.engineVersion ? versionKey(summary.engineVersion) : null,
+      });
       decisions.push(undefined);
     } catch (error) {
       decisions.push(refusal(error));
@@ -102,9 +118,14 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
 
   const unique = <T>(values: T[]) => [...new Set(values)];
   const nonced = pending.filter((p) => p.s.bundle.provenance.nonce);
-  const annotationKeys = unique(pending.map((p) => JSON.stringify([p.summary.engine, p.key])));
-  // Everything the decisions need, read in one round trip to D1 (a handful of bound parameters per
-  // submission: callers keep batches small enough for D1's 100 per statement).
+  // One annotation query per engine and version among the submissions.
+  const annotationTargets = new Map(
+    pending.map((p) => [
+      annotationTarget(p.summary.engine, p.versionKey),
+      { engine: p.summary.engine, key: p.versionKey },
+    ]),
+  );
+  // Everything the decisions need, read in one round trip to D1.
   const [deviceRows, existingRows, nonceRows, cellRows, ...notes] = await db.batch([
     db
       .select()
@@ -127,10 +148,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
           : sql`0`,
       ),
     cellRunsQuery(db, unique(pending.map((p) => p.cell))),
-    ...annotationKeys.map((k) => {
-      const [engine, key] = JSON.parse(k) as [RunSummary["engine"], string | null];
-      return annotationsQuery(db, engine, key);
-    }),
+    ...[...annotationTargets.values()].map((t) => annotationsQuery(db, t.engine, t.key)),
   ]);
   const device = new Map(deviceRows.map((d) => [d.id, d]));
   const stored = new Set(existingRows.map((r) => r.id));
@@ -139,13 +157,13 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
   for (const { cell, decodeTps, lineage } of cellRows) {
     cellRuns.set(cell, [...(cellRuns.get(cell) ?? []), { decodeTps, lineage }]);
   }
-  const notesFor = new Map(annotationKeys.map((k, i) => [k, notes[i] ?? []]));
+  const notesFor = new Map([...annotationTargets.keys()].map((k, i) => [k, notes[i] ?? []]));
 
-  for (const { index, s, id, summary, cell, key } of pending) {
+  for (const { index, s, id, canonical, summary, cell, versionKey: key } of pending) {
     const known = device.get(s.deviceId);
     const lineage = known?.lineage ?? s.deviceId;
     const others = [...(cellRuns.get(cell) ?? [])];
-    const base = { ...s, id, lineage, summary, cell, cellRuns: others };
+    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell, cellRuns: others };
     if (known?.status === "revoked") {
       decisions[index] = refusal(
         apiError("key_revoked", `key ${s.deviceId} was revoked on ${known.statusAt}; runs it signs are refused`),
@@ -171,7 +189,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     const flags = plausibilityFlags(s.bundle, summary, {
       others: others.flatMap((o) => (o.decodeTps === null ? [] : [o.decodeTps])),
     });
-    for (const a of notesFor.get(JSON.stringify([summary.engine, key])) ?? []) {
+    for (const a of notesFor.get(annotationTarget(summary.engine, key)) ?? []) {
       flags.push({ code: `annotation:${a.id}`, reason: a.note, rankApart: a.effect === "rank_apart" });
     }
     const rankGroup = summary.qualityStatus === "fail" || flags.some((f) => f.rankApart) ? 1 : 0;
@@ -285,12 +303,8 @@ export async function storeRuns(
     statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, cellStates.get(p.cell)?.level ?? "single", at)));
   }
   for (const q of cellsWrites(db, cellStates, at)) push(q);
-  // Inside the same transaction, the ranked runs each cell really has: the last of two requests
-  // writing into one cell at the same time recomputes it (refreshStaleCells).
-  push(rankedCountsQuery(db, [...cellStates.keys()]));
   const written = await d1.batch(statements);
-  const counted = (written.at(-1)?.results ?? []) as Array<{ cell: string; ranked: number }>;
-  await refreshStaleCells(db, cellStates, counted, at);
+  await refreshStaleCells(db, cellStates, written.at(-1), at);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
 
   // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another
@@ -337,7 +351,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     ...s,
     id: p.id,
     deviceId: p.deviceId,
-    versionKey: s.engineVersion ? versionKey(s.engineVersion) : null,
+    versionKey: p.versionKey,
     flags: JSON.stringify(p.flags),
     rankGroup: p.rankGroup,
     decodeSortKey: s.decodeTps ?? -1,
@@ -350,7 +364,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     hiddenReason: null,
     retractedAt: null,
     retractionReason: null,
-    envelope: canonicalJson(p.envelope),
+    envelope: p.canonical,
   };
   return RUN_COLUMNS.map(([key]) => record[key] ?? null);
 }

@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { Bundle } from "../../schema/bundle.ts";
 import { deviceIdOf } from "../../schema/signing.ts";
-import { cellRunsQuery, cellWrites, reconcileCell, reproductionOf } from "../../workers/db/runs.ts";
+import { cellRunsQuery, cellWrites, refreshStaleCells, reproductionOf } from "../../workers/db/runs.ts";
 import { prepareRun, storeRun } from "../../workers/ingest.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { rowCounts, signed } from "./helpers.ts";
@@ -37,7 +37,7 @@ describe("storing a run", () => {
 });
 
 describe("a cell state written from a stale read", () => {
-  it("is recomputed from the runs by reconcileCell, and a correct one is left alone", async () => {
+  it("is recomputed from the runs by refreshStaleCells, and a correct one is left alone", async () => {
     const db = drizzle(env.DB);
     await storeRunOf({ decodeTps: 7 });
     await storeRunOf({ decodeTps: 7.2 });
@@ -47,17 +47,23 @@ describe("a cell state written from a stale read", () => {
     const fresh = await stateOf();
     expect(fresh).toMatchObject({ runs: 2, decode_mean: 7.1 });
 
-    // What a request that decided before the second run was stored would have written.
+    // What a request that decided before the second run was stored would have written; the batch's
+    // last statement counts the cell's ranked runs as they are.
+    const writeState = async (state: ReturnType<typeof reproductionOf>, at: string) => {
+      const [first, ...rest] = cellWrites(db, cell, state, at);
+      if (!first) throw new Error("no cell writes");
+      return (await db.batch([first, ...rest])).at(-1);
+    };
     const stale = reproductionOf([{ decodeTps: 7, lineage: "a" }]);
-    const [first, ...rest] = cellWrites(db, cell, stale, "2000-01-01T00:00:00.000Z");
-    if (first) await db.batch([first, ...rest]);
+    const counted = await writeState(stale, "2000-01-01T00:00:00.000Z");
     expect(await stateOf()).toMatchObject({ runs: 1, decode_mean: 7 });
-    await reconcileCell(db, cell, stale, "2000-01-02T00:00:00.000Z");
+    await refreshStaleCells(db, new Map([[cell, stale]]), counted, "2000-01-02T00:00:00.000Z");
     expect(await stateOf()).toMatchObject({ runs: 2, decode_mean: 7.1, updated_at: "2000-01-02T00:00:00.000Z" });
 
-    // A state that matches its runs: nothing rewritten.
+    // A state that matches its runs: nothing rewritten after its own write.
     const current = reproductionOf(await cellRunsQuery(db, [cell]));
-    await reconcileCell(db, cell, current, "2000-01-03T00:00:00.000Z");
-    expect(await stateOf()).toMatchObject({ updated_at: "2000-01-02T00:00:00.000Z" });
+    const countedNow = await writeState(current, "2000-01-03T00:00:00.000Z");
+    await refreshStaleCells(db, new Map([[cell, current]]), countedNow, "2000-01-04T00:00:00.000Z");
+    expect(await stateOf()).toMatchObject({ updated_at: "2000-01-03T00:00:00.000Z" });
   });
 });

@@ -25,8 +25,8 @@ import {
   listHardware,
   listModels,
   type RowRecord,
-  reconcileCell,
   refreshCell,
+  refreshStaleCells,
   reproductionOf,
   rowColumns,
 } from "./runs.ts";
@@ -103,7 +103,7 @@ export async function setRunHidden(
   }
   if (!hide && run.hiddenReason === null) throw apiError("conflict", `run ${id} is not hidden`);
   const state = await cellStateWith(db, run.cell, id, !hide);
-  const [, audit] = await db.batch([
+  const written = await db.batch([
     db
       .update(runs)
       .set({ hiddenReason: hide ? reason : null })
@@ -120,9 +120,9 @@ export async function setRunHidden(
     ),
     ...cellWrites(db, run.cell, state, at),
   ]);
-  await reconcileCell(db, run.cell, state, at);
+  await refreshStaleCells(db, new Map([[run.cell, state]]), written.at(-1), at);
   const { cell: _cell, ...after } = await readRun(db, id);
-  return { run: after, audit: firstAudit(audit) };
+  return { run: after, audit: firstAudit(written[1]) };
 }
 
 type AnnotationRecord = typeof annotations.$inferSelect;

@@ -291,7 +291,7 @@ export function parameterChunks<T>(rows: T[], perRow: number): T[][] {
   return out;
 }
 
-/** The writes that store one cell's state, as moderation and retraction change one run at a time. */
+/** The writes that store one cell's state (then its check), as moderation and retraction change one run at a time. */
 export function cellWrites(db: Database, cell: string, state: CellState, now: string) {
   return cellsWrites(db, new Map([[cell, state]]), now);
 }
@@ -301,7 +301,10 @@ export function cellWrites(db: Database, cell: string, state: CellState, now: st
  * number does not grow with the cells': the states (multi-row upserts), each cell's visible-run count
  * and best ranked decode, the level copied onto its runs (only those that differ), then the catalog
  * summaries of their hardware and models. They go last in a batch, after the change to the runs, so
- * the subqueries see it; each reads one cell's runs, or one hardware's or model's cells.
+ * the subqueries see it; each reads one cell's runs, or one hardware's or model's cells. The last
+ * statement counts each cell's ranked runs inside the same transaction: the caller hands its result
+ * to refreshStaleCells, which recomputes a cell whose state was decided from a read that another
+ * request's write overtook.
  */
 export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>, now: string) {
   const rows = [...states].map(([cell, state]) => {
@@ -348,7 +351,12 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
     ),
   );
   const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(rows.map((r) => r[key]))];
-  return [...upserts, ...levels, ...summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug"))];
+  return [
+    ...upserts,
+    ...levels,
+    ...summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug")),
+    rankedCountsQuery(db, [...states.keys()]),
+  ];
 }
 
 /**
@@ -381,11 +389,8 @@ export function summaryWrites(db: Database, hardwareSlugs: string[], modelSlugs:
   ];
 }
 
-/**
- * Each cell's ranked runs as stored, to compare with the state a request wrote (`state.runs`): a
- * request that wrote into the same cell at the same time decided without seeing the other's runs.
- */
-export function rankedCountsQuery(db: Database, cellIds: string[]) {
+/** Each cell's ranked runs as stored: what a written state's `runs` must equal. */
+function rankedCountsQuery(db: Database, cellIds: string[]) {
   return db
     .select({ cell: runs.cell, ranked: sql<number>`count(*)`.as("ranked") })
     .from(runs)
@@ -393,20 +398,23 @@ export function rankedCountsQuery(db: Database, cellIds: string[]) {
     .groupBy(runs.cell);
 }
 
-/** Recomputes the cells whose written state missed runs written at the same time (the last writer sees all). */
+/**
+ * Recomputes the cells whose written state missed runs written at the same time (the last writer
+ * sees them all). `counted` is the result of the batch's last statement (cellsWrites puts the count
+ * there), as drizzle returns it (rows) or as D1 does ({ results }).
+ */
 export async function refreshStaleCells(
   db: Database,
   states: ReadonlyMap<string, CellState>,
-  counted: ReadonlyArray<{ cell: string; ranked: number }>,
+  counted: unknown,
   now: string,
 ) {
-  const ranked = new Map(counted.map((r) => [r.cell, Number(r.ranked)]));
+  const rows = (Array.isArray(counted) ? counted : ((counted as { results?: unknown[] })?.results ?? [])) as Array<{
+    cell: string;
+    ranked: number;
+  }>;
+  const ranked = new Map(rows.map((r) => [r.cell, Number(r.ranked)]));
   for (const [cell, state] of states) if ((ranked.get(cell) ?? 0) !== state.runs) await refreshCell(db, cell, now);
-}
-
-/** After a write of one cell's state: reads its ranked runs and recomputes it if it missed some. */
-export async function reconcileCell(db: Database, cell: string, state: CellState, now: string) {
-  await refreshStaleCells(db, new Map([[cell, state]]), await rankedCountsQuery(db, [cell]), now);
 }
 
 /**
@@ -419,8 +427,7 @@ export async function refreshCell(db: Database, cell: string, now: string, attem
     const state = reproductionOf(await cellRunsQuery(db, [cell]));
     const [first, ...rest] = cellWrites(db, cell, state, now);
     if (!first) return;
-    const results = await db.batch([first, ...rest, rankedCountsQuery(db, [cell])]);
-    const counted = results.at(-1) as Array<{ cell: string; ranked: number }>;
+    const counted = (await db.batch([first, ...rest])).at(-1) as Array<{ cell: string; ranked: number }>;
     if (Number(counted[0]?.ranked ?? 0) === state.runs) return;
   }
 }

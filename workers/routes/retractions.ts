@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { Retraction, type RetractionResponse } from "../../schema/key-records.ts";
 import type { Database } from "../db/database.ts";
 import { keyAudit, keyQuery, nonceUse, nonceUsesQuery, retractableRunQuery, retractionWrite } from "../db/keys.ts";
-import { cellRunsQuery, cellWrites, reconcileCell, reproductionOf } from "../db/runs.ts";
+import { cellRunsQuery, cellWrites, refreshStaleCells, reproductionOf } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
 import { rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
@@ -60,9 +60,8 @@ async function retract(db: Database, r: SignedRecord<Retraction>, base: string):
   // The cell without this run, written in the same batch: the reproduction level stops counting it
   // in the same transaction that retracts it.
   const cellState = reproductionOf(await cellRunsQuery(db, [run.cell], { except: run.id }));
-  await db.batch([
+  const written = await db.batch([
     retractionWrite(db, run.id, at, reason),
-    ...cellWrites(db, run.cell, cellState, at),
     keyAudit(db, {
       at,
       actor: r.signer,
@@ -71,8 +70,9 @@ async function retract(db: Database, r: SignedRecord<Retraction>, base: string):
       reason,
       details: { record: r.id, nonce, envelope: r.envelope, runDeviceId: run.deviceId },
     }),
+    ...cellWrites(db, run.cell, cellState, at),
   ]);
-  await reconcileCell(db, run.cell, cellState, at);
+  await refreshStaleCells(db, new Map([[run.cell, cellState]]), written.at(-1), at);
   return { record: r.id, applied: true, runId, url, retractedAt: at, reason };
 }
 
