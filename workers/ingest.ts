@@ -15,10 +15,11 @@ import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
 import {
   annotationsQuery,
+  type CellRun,
   cellRunsQuery,
   cellsWrites,
   parameterChunks,
-  refreshCell,
+  refreshCells,
   refreshStaleCells,
   reproductionOf,
 } from "./db/runs.ts";
@@ -39,8 +40,6 @@ export interface Submission {
   bundle: Bundle;
   deviceId: string;
 }
-
-type CellRun = { decodeTps: number | null; lineage: string };
 
 export interface Prepared extends Submission {
   id: string;
@@ -325,10 +324,10 @@ export async function storeRuns(
           )
       ).map((r) => r.id),
     );
-    for (const p of lost.filter((l) => !found.has(l.id))) {
-      refused.set(p.id, nonceReused(p.bundle.provenance.nonce ?? "", "another run"));
-      await refreshCell(db, p.cell, at);
-    }
+    const replays = lost.filter((l) => !found.has(l.id));
+    for (const p of replays) refused.set(p.id, nonceReused(p.bundle.provenance.nonce ?? "", "another run"));
+    // Their cells were written as if they were in.
+    await refreshCells(db, [...new Set(replays.map((p) => p.cell))], at);
   }
   return {
     results: prepared.map((p) => {

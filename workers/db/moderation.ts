@@ -25,7 +25,7 @@ import {
   listHardware,
   listModels,
   type RowRecord,
-  refreshCell,
+  refreshCells,
   refreshStaleCells,
   reproductionOf,
   rowColumns,
@@ -144,8 +144,11 @@ async function refreshCellsInRange(
   at: string,
 ) {
   const found = await db.selectDistinct({ cell: runs.cell }).from(runs).where(inRange(a));
-  // One at a time: each is a read and a small batch, and moderation is rare.
-  for (const { cell } of found) await refreshCell(db, cell, at);
+  await refreshCells(
+    db,
+    found.map((f) => f.cell),
+    at,
+  );
 }
 
 /**

@@ -279,6 +279,8 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
 }
 
 export type CellState = ReturnType<typeof reproductionOf>;
+/** A run as its cell's reproduction and outlier checks see it. */
+export type CellRun = { decodeTps: number | null; lineage: string };
 
 /** D1 binds at most 100 parameters a statement: multi-row inserts are cut to fit. */
 const MAX_PARAMETERS = 100;
@@ -398,6 +400,16 @@ function rankedCountsQuery(db: Database, cellIds: string[]) {
     .groupBy(runs.cell);
 }
 
+/** The cells whose written state does not match the ranked runs counted in the same transaction. */
+function staleCells(states: ReadonlyMap<string, CellState>, counted: unknown): string[] {
+  const rows = (Array.isArray(counted) ? counted : ((counted as { results?: unknown[] })?.results ?? [])) as Array<{
+    cell: string;
+    ranked: number;
+  }>;
+  const ranked = new Map(rows.map((r) => [r.cell, Number(r.ranked)]));
+  return [...states].filter(([cell, state]) => (ranked.get(cell) ?? 0) !== state.runs).map(([cell]) => cell);
+}
+
 /**
  * Recomputes the cells whose written state missed runs written at the same time (the last writer
  * sees them all). `counted` is the result of the batch's last statement (cellsWrites puts the count
@@ -409,26 +421,29 @@ export async function refreshStaleCells(
   counted: unknown,
   now: string,
 ) {
-  const rows = (Array.isArray(counted) ? counted : ((counted as { results?: unknown[] })?.results ?? [])) as Array<{
-    cell: string;
-    ranked: number;
-  }>;
-  const ranked = new Map(rows.map((r) => [r.cell, Number(r.ranked)]));
-  for (const [cell, state] of states) if ((ranked.get(cell) ?? 0) !== state.runs) await refreshCell(db, cell, now);
+  const stale = staleCells(states, counted);
+  if (stale.length) await refreshCells(db, stale, now);
 }
 
+/** Cells recomputed together, a read and a batch per group: each statement binds one parameter a cell and a few more. */
+const CELLS_PER_REFRESH = 50;
+
 /**
- * Recomputes a cell from its runs; after a run is hidden, retracted or re-flagged. The write counts
- * the cell's ranked runs in its own transaction; if another request changed them between this read
- * and this write, it reads and writes again (a few times at most: each retry sees the other's runs).
+ * Recomputes cells from their runs; after runs are hidden, retracted or re-flagged. Each write counts
+ * the cells' ranked runs in its own transaction; a cell another request changed between this read
+ * and this write is read and written again (a few times at most: each retry sees the other's runs).
  */
-export async function refreshCell(db: Database, cell: string, now: string, attempts = 3) {
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const state = reproductionOf(await cellRunsQuery(db, [cell]));
-    const [first, ...rest] = cellWrites(db, cell, state, now);
-    if (!first) return;
-    const counted = (await db.batch([first, ...rest])).at(-1) as Array<{ cell: string; ranked: number }>;
-    if (Number(counted[0]?.ranked ?? 0) === state.runs) return;
+export async function refreshCells(db: Database, cellIds: readonly string[], now: string, attempts = 3) {
+  for (let start = 0; start < cellIds.length; start += CELLS_PER_REFRESH) {
+    let pending = cellIds.slice(start, start + CELLS_PER_REFRESH);
+    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+      const entries = new Map<string, CellRun[]>(pending.map((cell) => [cell, []]));
+      for (const run of await cellRunsQuery(db, pending)) entries.get(run.cell)?.push(run);
+      const states = new Map([...entries].map(([cell, runsOfCell]) => [cell, reproductionOf(runsOfCell)]));
+      const [first, ...rest] = cellsWrites(db, states, now);
+      if (!first) return;
+      pending = staleCells(states, (await db.batch([first, ...rest])).at(-1));
+    }
   }
 }
 
