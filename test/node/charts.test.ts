@@ -9,12 +9,12 @@ import {
   paretoFront,
   renderSvg,
   rooflineChart,
-  runTime,
   soakChart,
   speedQualityChart,
   sweepChart,
   variedParameters,
 } from "../../site/src/lib/charts/index.ts";
+import { comparePairs, histories, runTime } from "../../site/src/lib/view.ts";
 import { SEEDS_DIR } from "../support/seeds.ts";
 
 function row(id: string, over: Partial<RunRow> = {}): RunRow {
@@ -360,5 +360,60 @@ describe("engine-version history", () => {
 
   it("gives no chart without runs", () => {
     expect(engineHistoryChart([], { subject: "x" })).toBeUndefined();
+  });
+});
+
+describe("histories", () => {
+  it("leaves hidden runs out, as the leaderboards do", () => {
+    const pair = { hardwareSlug: "raspberry-pi-5", modelSlug: "qwen3-4b", modelName: "Qwen3-4B" };
+    const runs = [
+      row("a", { ...pair, measuredAt: "2026-01-01", engineVersion: "b4000", decodeTps: 10 }),
+      row("b", { ...pair, measuredAt: "2026-02-01", engineVersion: "b5000", decodeTps: 99, status: "hidden" }),
+      row("c", { ...pair, measuredAt: "2026-03-01", engineVersion: "b5000", decodeTps: 12 }),
+      row("d", { modelSlug: "lone", measuredAt: "2026-01-01" }),
+      row("e", { modelSlug: "lone", measuredAt: "2026-02-01", status: "hidden" }),
+    ];
+    const all = histories(runs);
+    expect(all.map((h) => h.key)).toEqual(["raspberry-pi-5/qwen3-4b"]);
+    const entries = all[0]?.entries ?? [];
+    expect(entries.map((e) => e.row.id)).toEqual(["a", "c"]);
+    expect(entries[1]?.baseline?.id).toBe("a");
+  });
+});
+
+describe("comparePairs", () => {
+  it("takes each side's best ranked figure in the metric's direction", () => {
+    const model = { modelSlug: "qwen3-4b", modelName: "Qwen3-4B" };
+    const onA = { ...model, hardwareSlug: "a" };
+    const onB = { ...model, hardwareSlug: "b" };
+    const boards = new Map([
+      [
+        "a",
+        [
+          row("a1", { ...onA, decodeTps: 10, prefillTps: 50, ttftMs: 300, qualityScore: 0.5 }),
+          row("a2", { ...onA, decodeTps: 12, prefillTps: 40, ttftMs: 200, qualityScore: 0.4 }),
+          row("a3", { ...onA, decodeTps: 99, ttftMs: 1, rankedApart: true }),
+        ],
+      ],
+      ["b", [row("b1", { ...onB, decodeTps: 6, prefillTps: 20, ttftMs: 400, qualityScore: null })]],
+    ]);
+    const pairs = comparePairs(
+      [
+        { slug: "b", name: "B" },
+        { slug: "a", name: "A" },
+      ],
+      boards,
+    );
+    expect(pairs.map((p) => p.slug)).toEqual(["a-vs-b"]);
+    const side = pairs[0]?.rows[0]?.a;
+    expect(side).toMatchObject({
+      decodeTps: 12,
+      prefillTps: 50,
+      ttftMs: 200,
+      qualityScore: 0.5,
+      rankedRuns: 2,
+      apartRuns: 1,
+    });
+    expect(pairs[0]?.rows[0]?.b.qualityScore).toBeNull();
   });
 });

@@ -25,11 +25,11 @@ export function badgePath(modelSlug: string, hardwareSlug: string, extension: "s
   return `/badge/${encodeURIComponent(modelSlug)}/${encodeURIComponent(hardwareSlug)}.${extension}`;
 }
 
-export function modelPagePath(modelSlug: string): string {
+function modelPagePath(modelSlug: string): string {
   return `/models/${encodeURIComponent(modelSlug)}/`;
 }
 
-export function runPagePath(runId: string): string {
+function runPagePath(runId: string): string {
   return `/runs/${encodeURIComponent(runId)}/`;
 }
 
@@ -63,7 +63,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
 }
 
-export function badgeAlt(modelName: string, hardwareName: string): string {
+function badgeAlt(modelName: string, hardwareName: string): string {
   return `edgebench: ${modelName} on ${hardwareName}`;
 }
 

@@ -299,6 +299,11 @@ export function sourceLabel(method: "measured" | "imported", importFormat: Maybe
   return importFormat ? `imported from ${importFormat}` : "imported";
 }
 
+/** A run's engine and its version, saying so when the version is not stated: "llama.cpp b4000". */
+export function engineVersionLabel(row: { engine: string; engineVersion: Maybe<string> }): string {
+  return row.engineVersion ? `${row.engine} ${row.engineVersion}` : `${row.engine} (version not stated)`;
+}
+
 /** Why a run is ranked apart, in the order a reader needs them: retraction, quality, then server flags. */
 export function apartReasons(row: {
   status: "visible" | "hidden" | "retracted";

@@ -14,7 +14,7 @@ import {
 import { Bundle, type Measurement } from "../../../schema/bundle.ts";
 import { headlines } from "../../../schema/summary.ts";
 import type { Precision } from "./format.ts";
-import { peakMemoryPrecision } from "./view.ts";
+import { type ComparePair, comparePairs, type History, histories, peakMemoryPrecision } from "./view.ts";
 
 /** The registry the site is built from: EDGEBENCH_API at build time, else the local registry. */
 export const API_URL = (process.env.EDGEBENCH_API || "http://127.0.0.1:8787").replace(/\/$/, "");
@@ -82,6 +82,10 @@ export interface Snapshot {
   details: Map<string, RunWithBundle>;
   hardwareBySlug: Map<string, HardwareEntry>;
   modelBySlug: Map<string, ModelEntry>;
+  /** Every hardware + model run more than once, worked out once here because many pages show them. */
+  histories: History[];
+  /** Every pair of hardware with a model in common, for the compare index and each pair's page. */
+  comparePairs: ComparePair[];
 }
 
 function headlinesOf(bundle: Bundle): Headlines {
@@ -132,6 +136,8 @@ async function load(): Promise<Snapshot> {
     details,
     hardwareBySlug: new Map(hardware.items.map((h) => [h.slug, h])),
     modelBySlug: new Map(models.items.map((m) => [m.slug, m])),
+    histories: histories(runs),
+    comparePairs: comparePairs(hardware.items, hardwareBoards),
   };
 }
 

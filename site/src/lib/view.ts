@@ -13,7 +13,7 @@ import {
   type Sweep,
 } from "../../../schema/bundle.ts";
 import { headlines } from "../../../schema/summary.ts";
-import { DASH, formatBool, formatNumber, type Maybe, type Precision } from "./format.ts";
+import { DASH, formatBool, formatDate, formatNumber, type Maybe, type Precision } from "./format.ts";
 
 /** One line of a label/value list. */
 export interface Fact {
@@ -297,12 +297,29 @@ export function bestRanked(board: readonly RunRow[]): RunRow | undefined {
   return board.find((r) => !r.rankedApart);
 }
 
-/** The best of a set of figures, where "best" is the larger (decode, prefill, quality) or the smaller (TTFT). */
+/** The best of a set of figures, where "best" is the larger or the smaller by the metric's `better`. */
 function best(values: ReadonlyArray<number | null>, better: "higher" | "lower"): number | null {
   const present = values.filter((v): v is number => v !== null);
   if (present.length === 0) return null;
   return better === "higher" ? Math.max(...present) : Math.min(...present);
 }
+
+/**
+ * The figures a comparison takes each side's best of, and which way is better: the one list both the
+ * comparison and its page read, so a metric's direction is said once.
+ */
+export const COMPARE_METRICS = [
+  { key: "decodeTps", label: "Decode (tok/s)", better: "higher" },
+  { key: "prefillTps", label: "Prefill (tok/s)", better: "higher" },
+  { key: "ttftMs", label: "TTFT (ms)", better: "lower" },
+  { key: "qualityScore", label: "Quality", better: "higher" },
+] as const satisfies ReadonlyArray<{
+  key: keyof RunRow & keyof CompareSide;
+  label: string;
+  better: "higher" | "lower";
+}>;
+
+type CompareMetric = (typeof COMPARE_METRICS)[number];
 
 /** One model on one side of a comparison: its best ranked figures, each from whichever ranked run holds it. */
 export interface CompareSide {
@@ -334,23 +351,18 @@ export interface ComparePair {
 
 function side(rows: readonly RunRow[]): CompareSide {
   const ranked = rows.filter((r) => !r.rankedApart);
+  // Every key of COMPARE_METRICS gets an entry, so the object is the full record the cast names.
+  const figures = Object.fromEntries(
+    COMPARE_METRICS.map((m) => [
+      m.key,
+      best(
+        ranked.map((r) => r[m.key]),
+        m.better,
+      ),
+    ]),
+  ) as Record<CompareMetric["key"], number | null>;
   return {
-    decodeTps: best(
-      ranked.map((r) => r.decodeTps),
-      "higher",
-    ),
-    prefillTps: best(
-      ranked.map((r) => r.prefillTps),
-      "higher",
-    ),
-    ttftMs: best(
-      ranked.map((r) => r.ttftMs),
-      "lower",
-    ),
-    qualityScore: best(
-      ranked.map((r) => r.qualityScore),
-      "higher",
-    ),
+    ...figures,
     qualityStatus: ranked.some((r) => r.qualityStatus === "pass") ? "pass" : "unknown",
     rankedRuns: ranked.length,
     apartRuns: rows.length - ranked.length,
@@ -411,19 +423,25 @@ export function ratio(a: number | null, b: number | null): number | null {
 }
 
 /**
- * When a run was measured, for ordering (the same rule as the history chart): its measuredAt when that
- * names a year (a datetime, or a day, month or year taken at its start), else when the registry received it.
+ * When a run was measured, as a UTC timestamp, for ordering and for the history chart: its measuredAt
+ * when that names a year (a datetime, or a day, month or year taken at its start), else when the
+ * registry received it (`measured` false), so a date shown with it can say which one it is.
  */
-export function runTime(row: Pick<RunRow, "measuredAt" | "receivedAt">): number {
+export function runTime(row: Pick<RunRow, "measuredAt" | "receivedAt">): { time: number; measured: boolean } {
   const m = row.measuredAt;
   if (m && !m.startsWith("--")) {
     const partial = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(m);
     const time = partial
       ? Date.UTC(Number(partial[1]), Number(partial[2] ?? 1) - 1, Number(partial[3] ?? 1))
       : Date.parse(m);
-    if (Number.isFinite(time)) return time;
+    if (Number.isFinite(time)) return { time, measured: true };
   }
-  return Date.parse(row.receivedAt);
+  return { time: Date.parse(row.receivedAt), measured: false };
+}
+
+/** A run's date cell: when it was measured, or when the registry received it, marked so, by runTime's rule. */
+export function runDateCell(row: Pick<RunRow, "measuredAt" | "receivedAt">): string {
+  return runTime(row).measured ? formatDate(row.measuredAt) : `${formatDate(row.receivedAt)} (received)`;
 }
 
 export interface HistoryEntry {
@@ -450,24 +468,16 @@ function sameSetup(x: RunRow, y: RunRow): boolean {
 }
 
 /**
- * Every hardware + model with at least two runs, oldest run first. Each ranked run's decode is compared
- * with the latest earlier ranked run of the same engine and quantization on a different engine version,
- * so a row says what an upgrade did; runs ranked apart are listed but neither compared nor a baseline.
+ * Every hardware + model with at least two runs that are not hidden, oldest run first. Each ranked run's
+ * decode is compared with the latest earlier ranked run of the same engine and quantization on a different
+ * engine version, so a row says what an upgrade did; runs ranked apart are listed but neither compared nor
+ * a baseline.
  */
 export function histories(runs: readonly RunRow[]): History[] {
-  // Every hardware and model page asks for the same build-wide list: work it out once per snapshot.
-  const cached = historyCache.get(runs);
-  if (cached) return cached;
-  const computed = computeHistories(runs);
-  historyCache.set(runs, computed);
-  return computed;
-}
-
-const historyCache = new WeakMap<readonly RunRow[], History[]>();
-
-function computeHistories(runs: readonly RunRow[]): History[] {
   const groups = new Map<string, RunRow[]>();
   for (const row of runs) {
+    // /v1/runs lists hidden runs too; like the leaderboards, a history leaves them out.
+    if (row.status === "hidden") continue;
     const key = `${row.hardwareSlug}/${row.modelSlug}`;
     const list = groups.get(key) ?? [];
     list.push(row);
@@ -476,7 +486,9 @@ function computeHistories(runs: readonly RunRow[]): History[] {
   const out: History[] = [];
   for (const [key, rows] of groups) {
     if (rows.length < 2) continue;
-    const ordered = [...rows].sort((x, y) => runTime(x) - runTime(y) || x.receivedAt.localeCompare(y.receivedAt));
+    const ordered = [...rows].sort(
+      (x, y) => runTime(x).time - runTime(y).time || x.receivedAt.localeCompare(y.receivedAt),
+    );
     const entries = ordered.map((row, index): HistoryEntry => {
       if (row.rankedApart || row.decodeTps === null) return { row, baseline: undefined, change: null };
       const baseline = ordered

@@ -1,7 +1,8 @@
 // Decode speed of one hardware × model pair over time, coloured by engine version: whether a new
 // llama.cpp (or Ollama, MLX…) release made it faster.
 import type { RunRow } from "../../../../schema/api.ts";
-import { formatDate, formatTps } from "../format.ts";
+import { engineVersionLabel, formatNumber } from "../format.ts";
+import { runDateCell, runTime } from "../view.ts";
 import { type Chart, plural } from "./chart.ts";
 import { PLOT_HEIGHT, PLOT_WIDTH } from "./render.ts";
 
@@ -9,28 +10,6 @@ export interface HistoryOptions {
   id?: string;
   /** e.g. "Qwen3-4B Q4_K_M on Raspberry Pi 5". */
   subject: string;
-}
-
-/**
- * When a run was measured, as a UTC timestamp: its measuredAt when that names a year (a datetime,
- * a day, a month or a year, taken at its start), else when the registry received it.
- */
-export function runTime(row: Pick<RunRow, "measuredAt" | "receivedAt">): { time: number; measured: boolean } {
-  const m = row.measuredAt;
-  if (m) {
-    const partial = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(m);
-    const time = partial
-      ? Date.UTC(Number(partial[1]), Number(partial[2] ?? 1) - 1, Number(partial[3] ?? 1))
-      : m.startsWith("--")
-        ? Number.NaN
-        : Date.parse(m);
-    if (Number.isFinite(time)) return { time, measured: true };
-  }
-  return { time: Date.parse(row.receivedAt), measured: false };
-}
-
-export function engineVersionLabel(row: Pick<RunRow, "engine" | "engineVersion">): string {
-  return `${row.engine} ${row.engineVersion ?? "(version not stated)"}`;
 }
 
 export function engineHistoryChart(rows: readonly RunRow[], options: HistoryOptions): Chart | undefined {
@@ -87,9 +66,9 @@ export function engineHistoryChart(rows: readonly RunRow[], options: HistoryOpti
         { label: "Run" },
       ],
       rows: plotted.map((p) => [
-        p.measured ? formatDate(p.row.measuredAt) : `${formatDate(p.row.receivedAt)} (received)`,
+        runDateCell(p.row),
         engineVersionLabel(p.row),
-        formatTps(p.row.decodeTps).replace(" tok/s", ""),
+        formatNumber(p.row.decodeTps),
         p.row.id,
       ]),
     },

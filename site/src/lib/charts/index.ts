@@ -1,6 +1,6 @@
 // Charts for the site, rendered to static SVG at build time (see render.ts).
-export type { Chart, ChartTable } from "./chart.ts";
-export { engineHistoryChart, runTime } from "./history.ts";
+export type { Chart } from "./chart.ts";
+export { engineHistoryChart } from "./history.ts";
 export { paretoFront } from "./pareto.ts";
 export { renderSvg } from "./render.ts";
 export { rooflineChart } from "./roofline.ts";

@@ -20,7 +20,7 @@ export const PLOT_HEIGHT = 240;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 const INK = "currentColor";
 
-export const THEME: Config = {
+const THEME: Config = {
   font: FONT,
   background: null as unknown as string,
   padding: 8,
@@ -67,7 +67,7 @@ export const THEME: Config = {
 };
 
 /** A spec with the site's theme applied. */
-export function themed(spec: TopLevelSpec): TopLevelSpec {
+function themed(spec: TopLevelSpec): TopLevelSpec {
   return { ...spec, config: { ...THEME, ...(spec.config ?? {}) } } as TopLevelSpec;
 }
 
@@ -98,7 +98,7 @@ const LONG_DECIMAL = /(\d+\.\d)\d+/g;
  * Vega writes coordinates with up to 15 decimals; a tenth of a pixel is plenty, and a long soak
  * series shrinks to about half. Only geometry attributes are touched, never text a submitter wrote.
  */
-export function compactGeometry(svg: string): string {
+function compactGeometry(svg: string): string {
   return svg.replace(
     GEOMETRY_ATTRIBUTE,
     (_, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, "$1")}"`,

@@ -2,7 +2,7 @@
 // (bandwidth / bytes read per token). Above 100% a run claims more than physics allows.
 import type { RunRow } from "../../../../schema/api.ts";
 import type { Bundle } from "../../../../schema/bundle.ts";
-import { formatPercent, formatTps } from "../format.ts";
+import { formatNumber, formatPercent, formatTps } from "../format.ts";
 import { type Chart, plural, shorten } from "./chart.ts";
 import { DANGER, PALETTE, PLOT_WIDTH } from "./render.ts";
 import { runLabel } from "./scatter.ts";
@@ -46,7 +46,7 @@ export function rooflineChart(
       decode,
       bound: roofline.decodeUpperBoundTps,
       above: roofline.efficiency > 1,
-      text: `${formatTps(decode).replace(" tok/s", "")} of ${formatTps(roofline.decodeUpperBoundTps)}`,
+      text: `${formatNumber(decode)} of ${formatTps(roofline.decodeUpperBoundTps)}`,
     };
   });
   const maxEfficiency = Math.max(1, ...bars.map((b) => b.efficiency));
@@ -119,12 +119,7 @@ export function rooflineChart(
       ],
       rows: [...bars]
         .sort((a, b) => b.efficiency - a.efficiency)
-        .map((b) => [
-          b.label,
-          formatTps(b.decode).replace(" tok/s", ""),
-          formatTps(b.bound).replace(" tok/s", ""),
-          formatPercent(b.efficiency),
-        ]),
+        .map((b) => [b.label, formatNumber(b.decode), formatNumber(b.bound), formatPercent(b.efficiency)]),
     },
   };
 }

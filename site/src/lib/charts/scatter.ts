@@ -1,7 +1,7 @@
 // Speed against quality for the ranked runs of one hardware (or one model across hardware), with the
 // Pareto front: the runs no other run beats on both decode speed and quality score.
 import type { RunRow } from "../../../../schema/api.ts";
-import { formatPercent, formatTps } from "../format.ts";
+import { formatNumber, formatPercent, formatTps } from "../format.ts";
 import { type Chart, plural, shorten } from "./chart.ts";
 import { paretoFront } from "./pareto.ts";
 import { ACCENT, MUTED, PLOT_HEIGHT, PLOT_WIDTH } from "./render.ts";
@@ -170,12 +170,7 @@ export function speedQualityChart(rows: readonly RunRow[], options: SpeedQuality
       ],
       rows: [...points]
         .sort((a, b) => b.decode - a.decode)
-        .map((p) => [
-          p.label,
-          formatTps(p.decode).replace(" tok/s", ""),
-          formatPercent(p.quality),
-          p.front ? "yes" : "no",
-        ]),
+        .map((p) => [p.label, formatNumber(p.decode), formatPercent(p.quality), p.front ? "yes" : "no"]),
     },
   };
 }
