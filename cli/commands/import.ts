@@ -1,15 +1,15 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { BatchResponse } from "../../schema/api.ts";
 import { type Bundle, ImportFormat } from "../../schema/bundle.ts";
 import { type Envelope, signPayload } from "../../schema/signing.ts";
 import { defaultRegistry } from "../env.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
 import { importFile } from "../import/run-import.ts";
 import { defineStrictCommand } from "../lib/command.ts";
+import { writeFileWhole } from "../lib/files.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
 import { enqueue } from "../lib/outbox.ts";
-import { finalRefusal, normalizeRegistry, retryable, splitBatches, submitBatch } from "../lib/registry.ts";
+import { deliverBatch, normalizeRegistry, splitBatches } from "../lib/registry.ts";
 import { VERSION } from "../version.ts";
 
 const FORMATS = ["auto", ...ImportFormat.options.filter((f) => f !== "report")] as const;
@@ -69,33 +69,21 @@ export default defineStrictCommand({
       const envelopes = await Promise.all(all.map((bundle) => signPayload(bundle, key.privateKey)));
       // Many bundles go in batches (one request each); each bundle is answered on its own.
       const refused: string[] = [];
-      let start = 0;
-      for (const chunk of splitBatches(envelopes)) {
-        const offset = start;
-        start += chunk.length;
-        let answer: BatchResponse;
-        try {
-          answer = await submitBatch(registry, chunk);
-        } catch (error) {
-          if (finalRefusal(error)) throw error;
-          // Not delivered (network, rate limit, 5xx): every bundle of the request waits in the outbox.
-          for (const envelope of chunk) {
-            const id = await enqueue(registry, envelope);
-            console.error(`${(error as Error).message}; queued in the outbox as ${id}`);
+      let offset = 0;
+      for (const batch of splitBatches(envelopes)) {
+        const outcomes = await deliverBatch(registry, batch);
+        for (const [index, outcome] of outcomes.entries()) {
+          if (outcome.kind === "stored") {
+            console.error(`${outcome.created ? "submitted" : "already stored"}: ${outcome.url}`);
+          } else if (outcome.final) {
+            refused.push(`bundle ${offset + index + 1} of ${envelopes.length}: ${outcome.error}`);
+          } else {
+            // Not delivered yet (network, rate limit, 5xx, no answer for it): it waits in the outbox.
+            const id = await enqueue(registry, batch[index] as Envelope);
+            console.error(`${outcome.error}; queued in the outbox as ${id}`);
           }
-          continue;
         }
-        for (const item of answer.items) {
-          if ("error" in item && retryable(item.status)) {
-            const id = await enqueue(registry, chunk[item.index] as Envelope);
-            console.error(`${item.error.message}; queued in the outbox as ${id}`);
-          } else if ("error" in item) {
-            const where = `bundle ${offset + item.index + 1} of ${envelopes.length}`;
-            refused.push(
-              `${where}: the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`,
-            );
-          } else console.error(`${item.created ? "submitted" : "already stored"}: ${item.url}`);
-        }
+        offset += batch.length;
       }
       if (refused.length) throw new CliError(refused.join("\n"));
       return;
@@ -110,7 +98,8 @@ export default defineStrictCommand({
         let name = `${stem}.bundle.json`;
         for (let n = 2; taken.has(name); n++) name = `${stem}.${n}.bundle.json`;
         taken.add(name);
-        await writeFile(join(dir, name), `${JSON.stringify(bundle, null, 2)}\n`);
+        // Whole or not at all: an interruption must not leave a truncated bundle file behind.
+        await writeFileWhole(join(dir, name), `${JSON.stringify(bundle, null, 2)}\n`);
         console.error(`wrote ${join(dir, name)}`);
       }
     }

@@ -19,7 +19,7 @@ import {
   rotatedKeyPath,
   writePendingRotation,
 } from "../lib/keys.ts";
-import { normalizeRegistry, postSigned } from "../lib/registry.ts";
+import { finalRefusal, normalizeRegistry, postSigned } from "../lib/registry.ts";
 
 const registryArg = {
   type: "string",
@@ -49,11 +49,15 @@ const rotate = defineStrictCommand({
     try {
       answer = await postSigned(registry, "/v1/keys/rotate", pending.envelope, KeyRotationResponse);
     } catch (error) {
-      // Unreachable: keep the pending record for the next try. Refused: it will never be accepted.
-      if (error instanceof CliError && error.message.startsWith("cannot reach")) {
+      // Only a final refusal means the registry never applied it. Anything else (unreachable, a 5xx,
+      // a rate limit, an unreadable answer) may have been applied: keep the record to send again.
+      if (finalRefusal(error)) {
+        await clearPendingRotation();
+        throw error;
+      }
+      if (error instanceof CliError) {
         throw new CliError(`${error.message}; the device keeps its key: run edgebench key rotate again to finish`);
       }
-      await clearPendingRotation();
       throw error;
     }
     const saved = await replaceKey(current, next);

@@ -9,7 +9,7 @@ import { loadKey } from "../lib/keys.ts";
 import { normalizeRegistry, postSigned } from "../lib/registry.ts";
 
 /** A bare run id, or a run page / API URL (…/runs/<id>/ or …/v1/runs/<id>), whose origin is the registry. */
-export function parseRunRef(ref: string): { id: string; origin?: string } {
+function parseRunRef(ref: string): { id: string; origin?: string } {
   if (/^[0-9a-f]{24}$/.test(ref)) return { id: ref };
   let url: URL;
   try {

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import * as z from "zod";
 import { Bundle } from "../../schema/bundle.ts";
@@ -8,6 +8,7 @@ import { physicalCores } from "../device/fingerprint.ts";
 import { configDir, defaultRegistry } from "../env.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
 import { defineStrictCommand, repeatedFlag } from "../lib/command.ts";
+import { writeFileWhole } from "../lib/files.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
 import { enqueue } from "../lib/outbox.ts";
 import { createProgress, type Progress } from "../lib/progress.ts";
@@ -215,9 +216,7 @@ function stamp(): string {
 async function writeBundle(path: string, bundle: Bundle): Promise<void> {
   const checked = Bundle.safeParse(bundle);
   if (!checked.success) throw new Error(`internal error: the run produced an invalid bundle: ${checked.error.message}`);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(bundle, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileWhole(path, `${JSON.stringify(bundle, null, 2)}\n`);
 }
 
 function report(progress: Progress, bundle: Bundle, out: string): void {

@@ -45,11 +45,11 @@ const STANDARD_FIELDS: Array<[string, (b: Bundle) => boolean]> = [
   ["config.contextSize", (b) => b.config?.contextSize !== undefined],
 ];
 
-export function notMeasuredOf(bundle: Bundle): string[] {
+function notMeasuredOf(bundle: Bundle): string[] {
   return STANDARD_FIELDS.filter(([, has]) => !has(bundle)).map(([name]) => name);
 }
 
-export interface ImportedParts extends Omit<Bundle, "schema" | "provenance"> {}
+interface ImportedParts extends Omit<Bundle, "schema" | "provenance"> {}
 
 /** Completes a bundle from an importer's parts: schema, provenance, and what was not measured. */
 export function importedBundle(

@@ -9,9 +9,9 @@ import { cleanText } from "./text.ts";
 import { type ImportContext, ImportError, type Importer } from "./types.ts";
 
 /** Larger files are not benchmark outputs; reading them whole would only cost memory. */
-export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
+const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 /** Below this, no importer is sure enough for --format auto. */
-export const DETECTION_THRESHOLD = 0.5;
+const DETECTION_THRESHOLD = 0.5;
 
 function decodeText(file: string, buffer: Buffer): string {
   const text = new TextDecoder("utf-8").decode(buffer);

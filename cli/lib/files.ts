@@ -1,5 +1,6 @@
-// Reading bundle and envelope files with errors that name the file and what is wrong with it.
-import { readFile, stat } from "node:fs/promises";
+// Reading bundle and envelope files with errors that name the file and what is wrong with it, and
+// writing files whole.
+import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { issueDetails } from "../../schema/issues.ts";
 import { ENVELOPE_SCHEMA_V1, Envelope } from "../../schema/signing.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
@@ -44,4 +45,21 @@ export function parseEnvelope(value: unknown, source: string): Envelope {
     throw new CliError(`${source} is not a signed edgebench envelope:\n${lines.join("\n")}`);
   }
   return value as Envelope;
+}
+
+/**
+ * Writes `text` beside `path` and renames it over `path`, so an interruption leaves either the old
+ * file or the new one whole, never a truncated one. `mode` (e.g. 0o600) applies from the first byte.
+ */
+export async function writeFileWhole(path: string, text: string, mode?: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, mode === undefined ? {} : { mode });
+    // writeFile's mode applies only to a file it creates, not to a temporary an earlier crash left.
+    if (mode !== undefined) await chmod(temporary, mode);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

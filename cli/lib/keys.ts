@@ -1,10 +1,11 @@
 // The device key: created once, kept in the user's config directory with mode 0600, never printed.
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod";
 import { deviceIdOf, Envelope, generateKeyPair, type KeyPair, PrivateKeyJwk } from "../../schema/signing.ts";
 import { configDir } from "../env.ts";
 import { CliError } from "../errors.ts";
+import { writeFileWhole } from "./files.ts";
 
 const KeyFile = z.strictObject({
   kind: z.literal("edgebench.device-key/v1"),
@@ -102,10 +103,7 @@ export async function replaceKey(current: DeviceKey, next: KeyPair, dir = config
     createdAt: new Date().toISOString(),
     ...next,
   };
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  await writeFileWhole(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
   return { ...next, deviceId: await deviceIdOf(next.publicKey), path };
 }
 
@@ -119,7 +117,7 @@ const PendingRotationFile = z.strictObject({
 });
 export type PendingRotation = z.infer<typeof PendingRotationFile>;
 
-export function pendingRotationPath(dir = configDir()): string {
+function pendingRotationPath(dir = configDir()): string {
   return join(dir, "device-key.pending-rotation.json");
 }
 
@@ -131,7 +129,14 @@ export function pendingRotationPath(dir = configDir()): string {
 export async function readPendingRotation(current: DeviceKey, dir = configDir()): Promise<PendingRotation | undefined> {
   const path = pendingRotationPath(dir);
   if (!(await exists(path))) return undefined;
-  const parsed = PendingRotationFile.safeParse(JSON.parse(await readFile(path, "utf8")));
+  const text = await readFile(path, "utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError(`the pending key rotation file ${path} is damaged; move it away and rotate again`);
+  }
+  const parsed = PendingRotationFile.safeParse(json);
   if (!parsed.success) throw new CliError(`${path} is not a pending key rotation; move it away and rotate again`);
   // A record signed by another key (e.g. the device key was replaced by hand) is of no use any more.
   return parsed.data.envelope.publicKey === current.publicKey ? parsed.data : undefined;
@@ -142,7 +147,7 @@ export async function writePendingRotation(
   dir = configDir(),
 ): Promise<PendingRotation> {
   const file: PendingRotation = { kind: "edgebench.pending-rotation/v1", ...pending };
-  await writeFile(pendingRotationPath(dir), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await writeFileWhole(pendingRotationPath(dir), `${JSON.stringify(file, null, 2)}\n`, 0o600);
   return file;
 }
 

@@ -8,15 +8,7 @@ import * as z from "zod";
 import { MAX_BATCH_RUNS } from "../../schema/api.ts";
 import { Envelope, runIdOf } from "../../schema/signing.ts";
 import { configDir } from "../env.ts";
-import {
-  batchHasRoom,
-  envelopeBytes,
-  finalRefusal,
-  RegistryRefusal,
-  retryable,
-  submitBatch,
-  submitEnvelope,
-} from "./registry.ts";
+import { BatchCutter, type DeliveryOutcome, deliverBatch } from "./registry.ts";
 
 const Entry = z.strictObject({
   registry: z.string(),
@@ -134,10 +126,12 @@ export async function flushOutbox(
   const d = await dirs(root);
   await reclaimStale(d);
   const report: FlushReport = { delivered: [], failed: [], rejected: [] };
-  const groups = new Map<string, { claimed: Claimed[]; bytes: number }>();
+  // Claims are taken one file at a time and each registry's batch is sent as soon as it is full, so
+  // a concurrent flush can claim the files after it meanwhile.
+  const batches = new Map<string, BatchCutter<Claimed>>();
 
-  const settle = async (c: Claimed, outcome: { url: string; created: boolean } | { error: string; final: boolean }) => {
-    if ("url" in outcome) {
+  const settle = async (c: Claimed, outcome: DeliveryOutcome) => {
+    if (outcome.kind === "stored") {
       await rm(c.path);
       report.delivered.push({ id: c.id, url: outcome.url, created: outcome.created });
       return;
@@ -148,40 +142,12 @@ export async function flushOutbox(
     (outcome.final ? report.rejected : report.failed).push({ id: c.id, error: outcome.error });
   };
 
-  const sendOne = async (registry: string, c: Claimed) => {
-    try {
-      await settle(c, await submitEnvelope(registry, c.entry.envelope));
-    } catch (error) {
-      await settle(c, { error: (error as Error).message, final: finalRefusal(error) });
-    }
-  };
-
   const send = async (registry: string, claimed: Claimed[]) => {
-    if (claimed.length === 1) return sendOne(registry, claimed[0] as Claimed);
-    let answer: Awaited<ReturnType<typeof submitBatch>>;
-    try {
-      answer = await submitBatch(
-        registry,
-        claimed.map((c) => c.entry.envelope),
-      );
-    } catch (error) {
-      // A registry from before the batch route: the same bundles, one request each.
-      if (error instanceof RegistryRefusal && (error.status === 404 || error.status === 405)) {
-        for (const c of claimed) await sendOne(registry, c);
-        return;
-      }
-      // The request as a whole failed or was refused: no bundle of it was stored, each may be sent again.
-      for (const c of claimed) await settle(c, { error: (error as Error).message, final: false });
-      return;
-    }
-    for (const item of answer.items) {
-      const c = claimed[item.index];
-      if (!c) continue;
-      if ("error" in item) {
-        const error = `the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`;
-        await settle(c, { error, final: !retryable(item.status) });
-      } else await settle(c, item);
-    }
+    const outcomes = await deliverBatch(
+      registry,
+      claimed.map((c) => c.entry.envelope),
+    );
+    for (const [index, c] of claimed.entries()) await settle(c, outcomes[index] as DeliveryOutcome);
   };
 
   for (const file of (await readdir(d.pending)).filter((f) => f.endsWith(".json")).sort()) {
@@ -199,16 +165,17 @@ export async function flushOutbox(
       continue;
     }
     const registry = options.registry ?? entry.registry;
-    const size = envelopeBytes(entry.envelope);
-    let group = groups.get(registry) ?? { claimed: [], bytes: 0 };
-    if (group.claimed.length && !batchHasRoom(group.claimed.length, group.bytes, size, batchSize)) {
-      await send(registry, group.claimed);
-      group = { claimed: [], bytes: 0 };
+    let cutter = batches.get(registry);
+    if (!cutter) {
+      cutter = new BatchCutter<Claimed>((c) => c.entry.envelope, batchSize);
+      batches.set(registry, cutter);
     }
-    group.claimed.push({ id, path, entry });
-    group.bytes += size;
-    groups.set(registry, group);
+    const full = cutter.add({ id, path, entry });
+    if (full) await send(registry, full);
   }
-  for (const [registry, group] of groups) await send(registry, group.claimed);
+  for (const [registry, cutter] of batches) {
+    const last = cutter.finish();
+    if (last) await send(registry, last);
+  }
   return report;
 }

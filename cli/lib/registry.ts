@@ -111,27 +111,50 @@ export function envelopeBytes(envelope: Envelope): number {
 /** Room in a batch body for the `{"envelopes":[…]}` around the envelopes. */
 const BATCH_BODY_ROOM = MAX_BATCH_BODY_BYTES - 64;
 
-/** Whether a batch of `count` envelopes and `bytes` bytes can take one more of `more` bytes. */
-export function batchHasRoom(count: number, bytes: number, more: number, maxRuns = MAX_BATCH_RUNS): boolean {
-  return count < maxRuns && bytes + more <= BATCH_BODY_ROOM;
+/**
+ * Cuts items that carry an envelope into batches that fit the batch route's limits on count and
+ * body size, one item at a time, so that a caller can send each batch as soon as it is full.
+ */
+export class BatchCutter<T> {
+  private readonly envelopeOf: (item: T) => Envelope;
+  private readonly maxRuns: number;
+  private current: T[] = [];
+  private bytes = 0;
+  constructor(envelopeOf: (item: T) => Envelope, maxRuns = MAX_BATCH_RUNS) {
+    this.envelopeOf = envelopeOf;
+    this.maxRuns = maxRuns;
+  }
+
+  /** Adds `item`; returns the batch it closed when the item did not fit into that batch any more. */
+  add(item: T): T[] | undefined {
+    const size = envelopeBytes(this.envelopeOf(item));
+    const full = this.current.length >= this.maxRuns || this.bytes + size > BATCH_BODY_ROOM;
+    // An envelope too big for any batch still goes, alone: the registry answers for it.
+    const closed = this.current.length && full ? this.finish() : undefined;
+    this.current.push(item);
+    this.bytes += size;
+    return closed;
+  }
+
+  /** Closes the batch being filled and returns it (undefined when it is empty). */
+  finish(): T[] | undefined {
+    const closed = this.current.length ? this.current : undefined;
+    this.current = [];
+    this.bytes = 0;
+    return closed;
+  }
 }
 
 /** Envelopes in order, cut into batches that fit the batch route's limits on count and body size. */
 export function splitBatches(envelopes: Envelope[], maxRuns = MAX_BATCH_RUNS): Envelope[][] {
+  const cutter = new BatchCutter<Envelope>((envelope) => envelope, maxRuns);
   const batches: Envelope[][] = [];
-  let current: Envelope[] = [];
-  let bytes = 0;
   for (const envelope of envelopes) {
-    const size = envelopeBytes(envelope);
-    if (current.length && !batchHasRoom(current.length, bytes, size, maxRuns)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(envelope);
-    bytes += size;
+    const closed = cutter.add(envelope);
+    if (closed) batches.push(closed);
   }
-  if (current.length) batches.push(current);
+  const last = cutter.finish();
+  if (last) batches.push(last);
   return batches;
 }
 
@@ -139,13 +162,74 @@ export function splitBatches(envelopes: Envelope[], maxRuns = MAX_BATCH_RUNS): E
  * Posts up to MAX_BATCH_RUNS envelopes in one request; the answer has one item per envelope, each
  * stored, stored before, or refused with its own error.
  */
-export async function submitBatch(registry: string, envelopes: Envelope[]): Promise<BatchResponse> {
+async function submitBatch(registry: string, envelopes: Envelope[]): Promise<BatchResponse> {
   const res = await request(`${registry}/v1/runs/batch`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ envelopes }),
   });
   return readAnswer(res, BatchResponse, "/v1/runs/batch");
+}
+
+/**
+ * What became of one envelope sent to the registry. `final` is true only when sending the same
+ * bytes again cannot succeed; otherwise the envelope may or may not be stored and is to be sent again.
+ */
+export type DeliveryOutcome =
+  | { kind: "stored"; url: string; created: boolean }
+  | { kind: "refused"; final: boolean; error: string };
+
+async function deliverOne(registry: string, envelope: Envelope): Promise<DeliveryOutcome> {
+  try {
+    const answer = await submitEnvelope(registry, envelope);
+    return { kind: "stored", url: answer.url, created: answer.created };
+  } catch (error) {
+    return { kind: "refused", final: finalRefusal(error), error: errorMessage(error) };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Delivers one batch of envelopes (within the batch route's limits, see splitBatches) and returns one
+ * outcome per envelope, at its index. A single envelope goes to the single-run route; a registry
+ * without the batch route (404/405) gets one request per envelope.
+ */
+export async function deliverBatch(registry: string, envelopes: Envelope[]): Promise<DeliveryOutcome[]> {
+  if (envelopes.length === 1) return [await deliverOne(registry, envelopes[0] as Envelope)];
+  let answer: BatchResponse;
+  try {
+    answer = await submitBatch(registry, envelopes);
+  } catch (error) {
+    if (error instanceof RegistryRefusal && (error.status === 404 || error.status === 405)) {
+      const outcomes: DeliveryOutcome[] = [];
+      for (const envelope of envelopes) outcomes.push(await deliverOne(registry, envelope));
+      return outcomes;
+    }
+    // The request as a whole failed or was refused: no envelope of it was stored, and each one
+    // may be accepted on its own or in another batch, so none is refused for good.
+    return envelopes.map(() => ({ kind: "refused", final: false, error: errorMessage(error) }));
+  }
+  // An envelope the answer does not mention may or may not be stored: it is to be sent again.
+  const outcomes: DeliveryOutcome[] = envelopes.map(() => ({
+    kind: "refused",
+    final: false,
+    error: "the registry's answer to the batch did not mention this bundle",
+  }));
+  for (const item of answer.items) {
+    if (item.index >= envelopes.length) continue;
+    outcomes[item.index] =
+      "error" in item
+        ? {
+            kind: "refused",
+            final: !retryable(item.status),
+            error: `the registry refused it (${item.status} ${item.error.code}): ${item.error.message}`,
+          }
+        : { kind: "stored", url: item.url, created: item.created };
+  }
+  return outcomes;
 }
 
 /** Accepts a run page URL (…/runs/<id>/) or an API URL (…/v1/runs/<id>). */

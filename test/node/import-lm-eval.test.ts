@@ -1,6 +1,6 @@
 // The lm-evaluation-harness importer on real-world-shaped results files (test/fixtures/import/lm-eval,
 // shapes cited in SOURCES.md). Expected values are read by hand from the fixture text.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -127,6 +127,18 @@ describe("bad lm-eval input", () => {
     ["broken/results-not-object.json", /results-not-object\.json:2: expected lm-evaluation-harness results: results:/],
   ])("%s names the file, the line and what was expected", async (name, message) => {
     await expect(importFile(fixture(name), "auto", { ...context, hardware: "x" })).rejects.toThrow(message);
+  });
+});
+
+describe("lm-eval dates out of range", () => {
+  it.each([[1e20], ["12345678901234567890"]])("date %j is read as no date, not an unexpected error", async (date) => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-lm-eval-date-"));
+    const results = JSON.parse(await readFile(fixture("v0.4-pi4-hellaswag-arc-truthfulqa.json"), "utf8"));
+    const file = join(dir, "results.json");
+    await writeFile(file, JSON.stringify({ ...results, date }));
+    const { bundles } = await importFile(file, "auto", context);
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0]?.provenance.measuredAt).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { rkllm } from "../../cli/import/formats/rkllm.ts";
 import { chooseImporter, importFile } from "../../cli/import/run-import.ts";
 import { cleanText } from "../../cli/import/text.ts";
 import { ImportError } from "../../cli/import/types.ts";
@@ -230,6 +231,46 @@ describe("rkllm", () => {
 
   it("names file:line for a table cut off before its Generate row", async () => {
     await expectImportError("rkllm", "truncated.txt", 14, /Prefill and Generate/);
+  });
+
+  it("gives each model of a capture its own initialisation lines (dtype, context, cores, toolkit)", () => {
+    const session = (model: string, toolkit: string, table: [string, string]) => [
+      "I rkllm: rkllm-runtime version: 1.2.1, rknpu driver version: 0.9.8, platform: RK3588",
+      `I rkllm: loading rkllm model from /models/${model}.rkllm`,
+      `I rkllm: rkllm-toolkit version: ${toolkit}`,
+      "I rkllm: --------------------------------------------------------------------------------------",
+      "I rkllm:  Stage         Total Time (ms)  Tokens    Time per Token (ms)      Tokens per Second      ",
+      "I rkllm: --------------------------------------------------------------------------------------",
+      `I rkllm:  Prefill       ${table[0]}`,
+      `I rkllm:  Generate      ${table[1]}`,
+      "I rkllm: --------------------------------------------------------------------------------------",
+    ];
+    const text = [
+      ...session(
+        "Qwen3-0.6B",
+        "1.2.1, max_context_limit: 4096, npu_core_num: 3, target_platform: RK3588, model_dtype: W8A8",
+        [
+          "200.00           50        4.00                     250.00",
+          "6400.00          100       64.00                    15.63",
+        ],
+      ),
+      // An older toolkit line without model_dtype: the quantization comes from the name, not the first model.
+      ...session("gemma-3-270m-w4a16", "1.1.4, max_context_limit: 16384, npu_core_num: 1", [
+        "100.00           50        2.00                     500.00",
+        "2000.00          100       20.00                    50.00",
+      ]),
+    ].join("\n");
+    const bundles = rkllm.parse(cleanText(text), { ...context, file: "two-models.txt" });
+    expect(
+      bundles.map((b) => [b.model.name, b.model.quantization, b.config?.contextSize, b.config?.extraFlags]),
+    ).toEqual([
+      ["Qwen3-0.6B", "W8A8", 4096, ["npu_core_num=3"]],
+      ["gemma-3-270m-w4a16", "w4a16", 16384, ["npu_core_num=1"]],
+    ]);
+    expect(bundles.map((b) => b.runtime.notes)).toEqual([
+      "Model converted with rkllm-toolkit 1.2.1.",
+      "Model converted with rkllm-toolkit 1.1.4.",
+    ]);
   });
 });
 

@@ -200,4 +200,37 @@ describe("import --submit in batches", () => {
       await new Promise((r) => registry.close(r));
     }
   });
+
+  it("sends one request per bundle to a registry without the batch route", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-batch-"));
+    const received: string[] = [];
+    let next = 0;
+    const registry = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        received.push(req.url ?? "");
+        if (req.url === "/v1/runs/batch") {
+          const missing = { error: { code: "not_found", message: "no route", requestId: "r" } };
+          res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(missing));
+          return;
+        }
+        const id = (next++).toString(16).padStart(24, "0");
+        const answer = { id, url: `http://r.test/runs/${id}/`, deviceId: "d".repeat(24), created: true };
+        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
+      const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+      const result = await runCli(["import", fixture, "--hardware", "Raspberry Pi 5", "--submit", "--registry", url], {
+        EDGEBENCH_HOME: join(dir, "home"),
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(received).toEqual(["/v1/runs/batch", "/v1/runs", "/v1/runs"]);
+      expect(result.stderr).toContain(`submitted: http://r.test/runs/${"1".padStart(24, "0")}/`);
+    } finally {
+      await new Promise((r) => registry.close(r));
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // `key rotate` switches the key file only once the registry accepted, `retract` withdraws a run,
 // `key revoke` shuts the key out; with the registry unreachable nothing changes locally.
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,5 +110,31 @@ describe("edgebench key and retract against a local registry", () => {
 
     // A missing reason is a usage error, caught before anything is signed or sent.
     expect((await cli(["key", "revoke"])).code).toBe(2);
+  });
+});
+
+describe("edgebench key rotate against a registry that fails", () => {
+  it("keeps the pending rotation when the registry answers 503 (it may have applied it)", async () => {
+    const home = join(await mkdtemp(join(tmpdir(), "edgebench-key-503-")), "home");
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "internal", message: "database busy", requestId: "r1" } }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    try {
+      expect((await runCli(["keygen"], { EDGEBENCH_HOME: home })).code).toBe(0);
+      const before = await readFile(join(home, "device-key.json"), "utf8");
+      const failed = await runCli(["key", "rotate", "--registry", `http://127.0.0.1:${port}`], {
+        EDGEBENCH_HOME: home,
+      });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain("503");
+      expect(failed.stderr).toContain("run edgebench key rotate again");
+      expect(await readFile(join(home, "device-key.json"), "utf8")).toBe(before);
+      expect((await readdir(home)).sort()).toEqual(["device-key.json", "device-key.pending-rotation.json"]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -117,6 +117,24 @@ describe("outbox flush in batches", () => {
     expect(await listOutbox(root)).toEqual([]);
   });
 
+  it("keeps for a retry a bundle the batch answer does not mention", async () => {
+    const root = await mkdtemp(join(tmpdir(), "edgebench-outbox-"));
+    const url = await registry(() => ({
+      status: 200,
+      json: { items: [{ index: 0, ...stored(0) }], created: 1, refused: 0 },
+    }));
+    const ids: string[] = [];
+    for (const e of await envelopes(2)) ids.push(await enqueue(url, e, root));
+    const [first, second] = [...ids].sort();
+    const report = await flushOutbox({ root });
+    expect(report.delivered.map((d) => d.id)).toEqual([first]);
+    expect(report.rejected).toEqual([]);
+    expect(report.failed).toEqual([
+      { id: second, error: "the registry's answer to the batch did not mention this bundle" },
+    ]);
+    expect((await listOutbox(root)).map((i) => [i.id, i.state, i.attempts])).toEqual([[second, "pending", 1]]);
+  });
+
   it("sends at most the batch size a request", async () => {
     const root = await mkdtemp(join(tmpdir(), "edgebench-outbox-"));
     const url = await registry((path, body) => {

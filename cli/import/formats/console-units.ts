@@ -4,6 +4,7 @@
 // unit and computes a statistic the same way.
 import { MEASUREMENT_UNITS, type Measurement } from "../../../schema/bundle.ts";
 import { SIZE_UNITS } from "../../lib/units.ts";
+import { mean, stddev } from "../../measure/stats.ts";
 import { type ImportContext, ImportError } from "../types.ts";
 
 /** One line of the cleaned text with its 1-based number, for error messages. */
@@ -107,7 +108,7 @@ export interface RunValue {
 
 type Kind = Measurement["kind"];
 
-/** Samples with their statistics: stddev is the sample standard deviation (n − 1), as llama-bench. */
+/** Samples (at least one) with their statistics: stddev is the sample standard deviation (n − 1), as llama-bench. */
 export function statistics(samples: number[]): {
   samples: number[];
   mean: number;
@@ -115,15 +116,14 @@ export function statistics(samples: number[]): {
   min: number;
   max: number;
 } {
-  const n = samples.length;
-  const mean = samples.reduce((a, b) => a + b, 0) / n;
   const result: { samples: number[]; mean: number; stddev?: number; min: number; max: number } = {
     samples: samples.map(round6),
-    mean: round6(mean),
+    mean: round6(mean(samples) as number),
     min: round6(Math.min(...samples)),
     max: round6(Math.max(...samples)),
   };
-  if (n > 1) result.stddev = round6(Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)));
+  const spread = stddev(samples);
+  if (spread !== undefined) result.stddev = round6(spread);
   return result;
 }
 

@@ -50,7 +50,7 @@ export function intField(value: unknown): number | undefined {
   return n !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
-export function boolField(value: unknown): boolean | undefined {
+function boolField(value: unknown): boolean | undefined {
   if (typeof value === "boolean") return value;
   const text = textField(value)?.toLowerCase();
   if (text === "1" || text === "true" || text === "yes") return true;
@@ -135,7 +135,7 @@ export function legacyBackendText(fields: Record<string, unknown>): string | und
 // the configuration
 
 /** Fields that are not configuration: identity of the build, machine and model, the test and its result. */
-export const NON_CONFIG_FIELDS = new Set([
+const NON_CONFIG_FIELDS = new Set([
   "build_commit",
   "build_number",
   "cpu_info",
@@ -221,12 +221,12 @@ export interface TestShape {
   depth: number;
 }
 
-export function testLabel({ nPrompt, nGen, depth }: TestShape): string {
+function testLabel({ nPrompt, nGen, depth }: TestShape): string {
   const parts = [nPrompt > 0 ? `pp${nPrompt}` : "", nGen > 0 ? `tg${nGen}` : ""].filter(Boolean).join("+");
   return depth > 0 ? `${parts} @ d${depth}` : parts;
 }
 
-export function kindOf(file: string, line: number, { nPrompt, nGen }: TestShape): Measurement["kind"] {
+function kindOf(file: string, line: number, { nPrompt, nGen }: TestShape): Measurement["kind"] {
   if (nPrompt > 0 && nGen > 0) return "prefill_decode";
   if (nPrompt > 0) return "prefill";
   if (nGen > 0) return "decode";
@@ -241,7 +241,7 @@ function ms(ns: number): string {
   return `${Number((ns / NS_PER_MS).toFixed(3))} ms`;
 }
 
-export interface TimingFields {
+interface TimingFields {
   avgTs?: number | undefined;
   stddevTs?: number | undefined;
   samplesTs?: number[] | undefined;

@@ -10,7 +10,7 @@ export interface RawRecord {
   fields: Record<string, unknown>;
 }
 
-export type RecordMode = "json" | "jsonl" | "csv" | "sql";
+type RecordMode = "json" | "jsonl" | "csv" | "sql";
 
 /** A field every llama-bench result has, in every version since the first (August 2023). */
 const MARKER_FIELDS = ["n_prompt", "n_gen"] as const;

@@ -340,13 +340,19 @@ function configOf(results: LmEvalResults): Bundle["config"] {
 
 /** `date` is a Unix time in seconds (v0.4) or a date string. */
 function measuredAtOf(date: LmEvalResults["date"]): string | undefined {
-  if (typeof date === "number")
-    return Number.isFinite(date) && date > 0 ? new Date(date * 1000).toISOString() : undefined;
+  if (typeof date === "number") return isoFromUnixSeconds(date);
   if (typeof date === "string") {
-    if (/^\d+(\.\d+)?$/.test(date)) return new Date(Number(date) * 1000).toISOString();
+    if (/^\d+(\.\d+)?$/.test(date)) return isoFromUnixSeconds(Number(date));
     return /^\d{4}-\d{2}-\d{2}/.exec(date)?.[0];
   }
   return undefined;
+}
+
+/** The time as ISO 8601, or undefined for zero, a negative time or one past what a Date holds (toISOString would throw). */
+function isoFromUnixSeconds(seconds: number): string | undefined {
+  if (!(seconds > 0)) return undefined;
+  const time = new Date(seconds * 1000);
+  return Number.isFinite(time.getTime()) ? time.toISOString() : undefined;
 }
 
 function bundleOf(results: LmEvalResults, context: ImportContext): Bundle {

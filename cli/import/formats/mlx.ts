@@ -4,6 +4,7 @@
 // prompt_tokens=…" header, one "Trial n:" line per trial and the "Averages:" line. Peak memory is
 // mx.get_peak_memory() / 1e9, so GB here is 10^9 bytes.
 import type { Bundle, Config, Measurement } from "../../../schema/bundle.ts";
+import { mean } from "../../measure/stats.ts";
 import { deviceFor, importedBundle, modelNameFor } from "../build.ts";
 import { type ImportContext, ImportError, type Importer } from "../types.ts";
 import {
@@ -116,12 +117,12 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
     ] as const) {
       const printed = averages.get(key);
       const values = bench.trials.map((t) => t[field] as number);
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      if (printed !== undefined && values.length && !rateAgrees(printed, mean)) {
+      const average = mean(values);
+      if (printed !== undefined && average !== undefined && !rateAgrees(printed, average)) {
         throw new ImportError(
           context.file,
           line,
-          `the averages (${key}=${printed}) do not match the ${values.length} trial(s) above (${mean.toFixed(3)}): expected every trial line`,
+          `the averages (${key}=${printed}) do not match the ${values.length} trial(s) above (${average.toFixed(3)}): expected every trial line`,
         );
       }
     }

@@ -7,14 +7,13 @@ import type { Accelerator, Bundle, Config, Device, Measurement } from "../../../
 import { deviceFor, importedBundle, modelNameFor } from "../build.ts";
 import { type ImportContext, ImportError, type Importer } from "../types.ts";
 import {
+  checkedRate,
   measurementsOf,
   memoryBytes,
   numberedLines,
   quantizationFromName,
   type RunValue,
-  rateAgrees,
   round6,
-  tokensPerSecond,
 } from "./console-units.ts";
 
 interface StageRow {
@@ -26,7 +25,8 @@ interface StageRow {
 
 interface RkllmRun {
   line: number;
-  modelFile?: string | undefined;
+  /** The initialisation lines as they stood when this run's table started: its model's, not a later one's. */
+  init: InitInfo;
   loadMs?: number | undefined;
   prefill?: StageRow | undefined;
   generate?: StageRow | undefined;
@@ -62,9 +62,9 @@ const TOOLKIT =
 const CPUS = /Enabled cpus:\s*(\[[^\]]*\])/i;
 const CPU_COUNT = /Enabled cpus num:\s*(\d+)/i;
 
-function parse(text: string, context: ImportContext): { runs: RkllmRun[]; init: InitInfo } {
+function parse(text: string, context: ImportContext): RkllmRun[] {
   const runs: RkllmRun[] = [];
-  const init: InitInfo = {};
+  let init: InitInfo = {};
   let table: RkllmRun | undefined;
   let pendingLoadMs: number | undefined;
   let memory: { line: number; unit: string } | undefined;
@@ -102,7 +102,12 @@ function parse(text: string, context: ImportContext): { runs: RkllmRun[]; init: 
       init.platform = (runtime[3] as string).toUpperCase();
     }
     const loading = LOADING.exec(line);
-    if (loading) init.modelFile = (loading[1] as string).split(/[\\/]/).pop();
+    if (loading) {
+      // A new model: what the previous one's lines said about its conversion, context and cores no
+      // longer applies (the runtime and the platform do).
+      const { runtimeVersion, driverVersion, platform } = init;
+      init = { runtimeVersion, driverVersion, platform, modelFile: (loading[1] as string).split(/[\\/]/).pop() };
+    }
     const toolkit = TOOLKIT.exec(line);
     if (toolkit) {
       init.toolkitVersion = toolkit[1] as string;
@@ -122,7 +127,7 @@ function parse(text: string, context: ImportContext): { runs: RkllmRun[]; init: 
     }
     if (HEADER.test(line)) {
       endTable();
-      table = { line: number, modelFile: init.modelFile, loadMs: pendingLoadMs };
+      table = { line: number, init: { ...init }, loadMs: pendingLoadMs };
       pendingLoadMs = undefined;
       continue;
     }
@@ -169,24 +174,17 @@ function parse(text: string, context: ImportContext): { runs: RkllmRun[]; init: 
       "the file ends before the memory usage value that follows this line",
     );
   endTable();
-  return { runs, init };
+  return runs;
 }
 
-/** tokens/s from the row's own count and time, checked against the rate RKLLM printed. */
-function stageRate(row: StageRow, context: ImportContext): number {
-  const computed = tokensPerSecond(row.tokens, row.totalMs);
-  if (computed === undefined) return row.printedRate;
-  if (!rateAgrees(row.printedRate, computed)) {
-    throw new ImportError(
-      context.file,
-      row.line,
-      `${row.printedRate} tokens per second does not match ${row.tokens} tokens in ${row.totalMs} ms (${computed.toFixed(2)})`,
-    );
-  }
-  return computed;
+/** tokens/s from the row's own count and time, checked against the rate RKLLM printed (tokens > 0). */
+function stageRate(row: StageRow, stage: "prefill" | "decode", context: ImportContext): number {
+  return checkedRate(row.tokens, row.totalMs, row.printedRate, stage, context, row.line) as number;
 }
 
-function bundleFor(modelName: string, runs: RkllmRun[], init: InitInfo, context: ImportContext): Bundle {
+function bundleFor(modelName: string, runs: RkllmRun[], context: ImportContext): Bundle {
+  // The runs of one model share its initialisation lines; the first run's stand for them all.
+  const init = (runs[0] as RkllmRun).init;
   const prefill: RunValue[] = [];
   const decode: RunValue[] = [];
   const ttft: RunValue[] = [];
@@ -194,9 +192,9 @@ function bundleFor(modelName: string, runs: RkllmRun[], init: InitInfo, context:
   for (const run of runs) {
     const p = run.prefill as StageRow;
     const g = run.generate as StageRow;
-    if (p.tokens > 0) prefill.push({ value: stageRate(p, context), tokens: p.tokens });
+    if (p.tokens > 0) prefill.push({ value: stageRate(p, "prefill", context), tokens: p.tokens });
     ttft.push({ value: p.totalMs, tokens: p.tokens });
-    if (g.tokens > 0) decode.push({ value: stageRate(g, context), tokens: g.tokens });
+    if (g.tokens > 0) decode.push({ value: stageRate(g, "decode", context), tokens: g.tokens });
     if (run.loadMs !== undefined) load.push({ value: run.loadMs });
   }
   const measurements: Measurement[] = [
@@ -227,7 +225,7 @@ function bundleFor(modelName: string, runs: RkllmRun[], init: InitInfo, context:
   ].filter((f): f is string => f !== undefined);
   if (flags.length) config.extraFlags = flags;
   const quantization = init.dtype ?? quantizationFromName(modelName);
-  const modelFile = runs.find((r) => r.modelFile)?.modelFile;
+  const modelFile = runs.find((r) => r.init.modelFile)?.init.modelFile;
   return importedBundle(
     {
       device: deviceFor(context, fromFile),
@@ -270,14 +268,14 @@ export const rkllm: Importer = {
     return 0;
   },
   parse(text, context) {
-    const { runs, init } = parse(text, context);
+    const runs = parse(text, context);
     if (runs.length === 0) return [];
     // A capture can hold sessions with several models: one bundle each.
     const byModel = new Map<string, RkllmRun[]>();
     for (const run of runs) {
-      const name = modelNameFor(context, run.modelFile?.replace(/\.rkllm$/i, ""), run.line);
+      const name = modelNameFor(context, run.init.modelFile?.replace(/\.rkllm$/i, ""), run.line);
       byModel.set(name, [...(byModel.get(name) ?? []), run]);
     }
-    return [...byModel].map(([name, modelRuns]) => bundleFor(name, modelRuns, init, context));
+    return [...byModel].map(([name, modelRuns]) => bundleFor(name, modelRuns, context));
   },
 };
