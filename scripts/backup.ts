@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, run, WRANGLER } from "./local-registry.ts";
+import { localD1File, ROOT, run, WRANGLER } from "./local-registry.ts";
 
 /** Where `npm start`, `npm run db:migrate` and a plain `wrangler dev` keep the local database. */
 export const DEFAULT_PERSIST_TO = join(ROOT, ".wrangler", "state");
@@ -22,7 +22,8 @@ export function wrangler(args: string[]): Promise<string> {
 /**
  * A wrangler configuration with only the DB binding of wrangler.toml (same database name and id, so
  * the same local SQLite file), written to a temporary directory whose `.wrangler/state` links to
- * `persistTo`. The caller removes `dir` when done.
+ * `persistTo` (which it does not create: a database that is not there must not appear). The caller
+ * removes `dir` when done.
  */
 export async function localD1Config(persistTo: string): Promise<{ dir: string; configPath: string }> {
   const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
@@ -48,7 +49,6 @@ export async function localD1Config(persistTo: string): Promise<{ dir: string; c
       "",
     ].join("\n"),
   );
-  await mkdir(resolve(persistTo), { recursive: true });
   await mkdir(join(dir, ".wrangler"));
   await symlink(resolve(persistTo), join(dir, ".wrangler", "state"), "dir");
   return { dir, configPath };
@@ -56,6 +56,8 @@ export async function localD1Config(persistTo: string): Promise<{ dir: string; c
 
 /** Exports the local database kept under `persistTo` to `out`. */
 export async function backupLocal(persistTo: string, out: string): Promise<void> {
+  // Else wrangler would export a new, empty database made on the spot, and report success.
+  if (localD1File(persistTo) === undefined) throw new Error(`no local D1 database under ${resolve(persistTo)}`);
   const { dir, configPath } = await localD1Config(persistTo);
   try {
     await mkdir(dirname(resolve(out)), { recursive: true });
@@ -66,7 +68,7 @@ export async function backupLocal(persistTo: string, out: string): Promise<void>
 }
 
 /** Exports the production database named in wrangler.toml (needs `wrangler login`). */
-export async function backupRemote(out: string): Promise<void> {
+async function backupRemote(out: string): Promise<void> {
   await wrangler(["d1", "export", "DB", "--remote", "--output", resolve(out)]);
 }
 

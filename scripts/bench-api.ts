@@ -1,7 +1,7 @@
 // The registry's benchmarks: ingest throughput against its floor, and the leaderboard's latency and
 // D1 rows read at 10k, 100k and 1M runs. Called by scripts/bench.ts, which writes docs/BENCHMARKS.md.
 import { spawn } from "node:child_process";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { drizzle } from "drizzle-orm/d1";
@@ -9,19 +9,12 @@ import { getPlatformProxy } from "wrangler";
 import { percentile } from "../cli/measure/stats.ts";
 import { BatchResponse, MAX_BATCH_RUNS } from "../schema/api.ts";
 import { Bundle } from "../schema/bundle.ts";
-import {
-  canonicalJson,
-  type Envelope,
-  generateKeyPair,
-  runIdOf,
-  signPayload,
-  verifyEnvelope,
-} from "../schema/signing.ts";
+import { canonicalJson, type Envelope, runIdOf, verifyEnvelope } from "../schema/signing.ts";
 import { cellOf, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
-import { makeBundle } from "../test/support/bundles.ts";
+import { type SignOptions, signBundles } from "../test/support/load.ts";
 import { hardwareCatalogQuery, leaderboardQuery, modelCatalogQuery } from "../workers/db/runs.ts";
-import { applyMigrations, ROOT, startWorker } from "./local-registry.ts";
+import { applyMigrations, localD1File, ROOT, startWorker } from "./local-registry.ts";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const fmt = (n: number, digits = 1) =>
@@ -42,35 +35,19 @@ export async function benchConfig(dir: string): Promise<string> {
   return path;
 }
 
-async function d1File(persistTo: string): Promise<string> {
-  const dir = join(persistTo, "v3", "d1", "miniflare-D1DatabaseObject");
-  const file = (await readdir(dir)).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (!file) throw new Error(`no D1 database under ${dir}`);
-  return join(dir, file);
+/** The SQLite file of the migrated local database under `persistTo`, written to directly by the floors. */
+function d1File(persistTo: string): string {
+  const file = localD1File(persistTo);
+  if (file === undefined) throw new Error(`no local D1 database under ${persistTo}`);
+  return file;
 }
 
-export async function signedBundles(
-  n: number,
-  options: { prefix?: string; keyIndex?: (i: number) => number } = {},
-): Promise<Envelope[]> {
-  const keys = await Promise.all(Array.from({ length: 16 }, () => generateKeyPair()));
-  const out: Envelope[] = [];
-  for (let i = 0; i < n; i++) {
-    const bundle = makeBundle({
-      board: `Bench Board ${i % 20}`,
-      model: `Bench-Model-${i % 50}`,
-      decodeTps: 5 + (i % 97) / 10,
-    });
-    bundle.provenance.nonce = `${options.prefix ?? "bench"}-${i.toString().padStart(8, "0")}`;
-    out.push(
-      await signPayload(
-        bundle,
-        (keys[(options.keyIndex ?? ((k) => k % keys.length))(i)] as { privateKey: Parameters<typeof signPayload>[1] })
-          .privateKey,
-      ),
-    );
-  }
-  return out;
+/** The bundles of the registry benchmarks: 20 boards × 50 models, signed with 16 keys. */
+const BENCH_BUNDLES = { prefix: "Bench", boards: 20, models: 50, keys: 16 } satisfies SignOptions;
+
+/** `n` distinct signed bundles, as envelopes to send. */
+export async function benchEnvelopes(n: number, options: Partial<SignOptions> = {}): Promise<Envelope[]> {
+  return (await signBundles(n, { ...BENCH_BUNDLES, ...options })).map((b) => b.envelope);
 }
 
 /**
@@ -192,9 +169,19 @@ const ROUNDS = 3;
 async function ingest(dir: string, config: string) {
   const n = 1000;
   log(`ingest: signing ${n} bundles`);
-  const envelopes = await signedBundles(n);
+  const envelopes = await benchEnvelopes(n);
   const persistTo = join(dir, "ingest-state");
   await applyMigrations(persistTo);
+  const latencies: number[] = [];
+  let failed = 0;
+  let throughput = 0;
+  const batchLatencies: number[] = [];
+  let batchCreated = 0;
+  const batchRefusals = new Map<string, number>();
+  let batchThroughput = 0;
+  const batchConcurrency = 2;
+  let batched: Envelope[] = [];
+  let trivialRate = 0;
   const worker = await startWorker({
     port: 8811,
     persistTo,
@@ -202,86 +189,82 @@ async function ingest(dir: string, config: string) {
     demoKeyDir: join(dir, "key"),
     configPath: config,
   });
-  const latencies: number[] = [];
-  let failed = 0;
-  const queue = [...envelopes];
-  const concurrency = 8;
-  log(`ingest: POSTing ${n} bundles, ${concurrency} at a time`);
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let e = queue.shift(); e; e = queue.shift()) {
-        const t0 = performance.now();
-        const res = await fetch(`${worker.url}/v1/runs`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(e),
-        });
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        if (res.status !== 201) failed++;
-      }
-    }),
-  );
-  const throughput = n / ((performance.now() - start) / 1000);
-
-  // Other bundles in batches of MAX_BATCH_RUNS, one key per batch (as an outbox or an import sends
-  // them), in ROUNDS rounds of new bundles: the best round is reported, as for the floor.
-  const batchLatencies: number[] = [];
-  let batchCreated = 0;
-  const batchRefusals = new Map<string, number>();
-  let batchThroughput = 0;
-  const batchConcurrency = 2;
-  let batched: Envelope[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    batched = await signedBundles(n, {
-      prefix: `batch${round}`,
-      keyIndex: (i) => Math.floor(i / MAX_BATCH_RUNS) % 16,
-    });
-    const batches: Envelope[][] = [];
-    for (let b = 0; b < n; b += MAX_BATCH_RUNS) batches.push(batched.slice(b, b + MAX_BATCH_RUNS));
-    log(
-      `ingest: POSTing ${n} bundles in batches of ${MAX_BATCH_RUNS}, ${batchConcurrency} requests at a time (round ${round})`,
-    );
-    const batchStart = performance.now();
+  // Stopped whatever happens: a wrangler dev left running would hold its port and workerd.
+  try {
+    const queue = [...envelopes];
+    const concurrency = 8;
+    log(`ingest: POSTing ${n} bundles, ${concurrency} at a time`);
+    const start = performance.now();
     await Promise.all(
-      Array.from({ length: batchConcurrency }, async () => {
-        for (let envelopesOf = batches.shift(); envelopesOf; envelopesOf = batches.shift()) {
+      Array.from({ length: concurrency }, async () => {
+        for (let e = queue.shift(); e; e = queue.shift()) {
           const t0 = performance.now();
-          const res = await fetch(`${worker.url}/v1/runs/batch`, {
+          const res = await fetch(`${worker.url}/v1/runs`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ envelopes: envelopesOf }),
+            body: JSON.stringify(e),
           });
-          const answer = BatchResponse.parse(await res.json());
-          batchCreated += answer.created;
-          for (const item of answer.items) {
-            // A 200 is a resend of stored bytes (wrangler dev's proxy may retry a request it forwarded).
-            const outcome =
-              "error" in item
-                ? `${item.status} ${item.error.code}: ${item.error.message}`
-                : item.created
-                  ? null
-                  : "200 already stored";
-            if (outcome) batchRefusals.set(outcome, (batchRefusals.get(outcome) ?? 0) + 1);
-          }
-          batchLatencies.push(performance.now() - t0);
+          await res.arrayBuffer();
+          latencies.push(performance.now() - t0);
+          if (res.status !== 201) failed++;
         }
       }),
     );
-    batchThroughput = Math.max(batchThroughput, n / ((performance.now() - batchStart) / 1000));
+    throughput = n / ((performance.now() - start) / 1000);
+
+    // Other bundles in batches of MAX_BATCH_RUNS, one key per batch (as an outbox or an import sends
+    // them), in ROUNDS rounds of new bundles: the best round is reported, as for the floor.
+    for (let round = 1; round <= ROUNDS; round++) {
+      batched = await benchEnvelopes(n, {
+        noncePrefix: `batch${round}`,
+        keyIndex: (i) => Math.floor(i / MAX_BATCH_RUNS),
+      });
+      const batches: Envelope[][] = [];
+      for (let b = 0; b < n; b += MAX_BATCH_RUNS) batches.push(batched.slice(b, b + MAX_BATCH_RUNS));
+      log(
+        `ingest: POSTing ${n} bundles in batches of ${MAX_BATCH_RUNS}, ${batchConcurrency} requests at a time (round ${round})`,
+      );
+      const batchStart = performance.now();
+      await Promise.all(
+        Array.from({ length: batchConcurrency }, async () => {
+          for (let envelopesOf = batches.shift(); envelopesOf; envelopesOf = batches.shift()) {
+            const t0 = performance.now();
+            const res = await fetch(`${worker.url}/v1/runs/batch`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ envelopes: envelopesOf }),
+            });
+            const answer = BatchResponse.parse(await res.json());
+            batchCreated += answer.created;
+            for (const item of answer.items) {
+              // A 200 is a resend of stored bytes (wrangler dev's proxy may retry a request it forwarded).
+              const outcome =
+                "error" in item
+                  ? `${item.status} ${item.error.code}: ${item.error.message}`
+                  : item.created
+                    ? null
+                    : "200 already stored";
+              if (outcome) batchRefusals.set(outcome, (batchRefusals.get(outcome) ?? 0) + 1);
+            }
+            batchLatencies.push(performance.now() - t0);
+          }
+        }),
+      );
+      batchThroughput = Math.max(batchThroughput, n / ((performance.now() - batchStart) / 1000));
+    }
+    // The dev server's own ceiling: a request the Worker answers without touching D1 (a 404 under /v1).
+    const trivial = 2000;
+    let sent = 0;
+    const trivialStart = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (; sent < trivial; sent++) await (await fetch(`${worker.url}/v1/no-such-route`)).arrayBuffer();
+      }),
+    );
+    trivialRate = trivial / ((performance.now() - trivialStart) / 1000);
+  } finally {
+    await worker.stop();
   }
-  // The dev server's own ceiling: a request the Worker answers without touching D1 (a 404 under /v1).
-  const trivial = 2000;
-  let sent = 0;
-  const trivialStart = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (; sent < trivial; sent++) await (await fetch(`${worker.url}/v1/no-such-route`)).arrayBuffer();
-    }),
-  );
-  const trivialRate = trivial / ((performance.now() - trivialStart) / 1000);
-  await worker.stop();
   // This VM's speed drifts by tens of percent from minute to minute: the in-runtime figures and the
   // floors are taken in alternation, ROUNDS times, and each reported as its best round.
   let inRuntime: InRuntimeFigures | undefined;
@@ -299,10 +282,10 @@ async function ingest(dir: string, config: string) {
     log(`ingest: the floors (verification + plain SQLite inserts of the same rows), round ${round}`);
     const floorState = join(dir, `floor-state-${round}`);
     await applyMigrations(floorState);
-    floorRate = Math.max(floorRate, await floor(envelopes, await d1File(floorState)));
+    floorRate = Math.max(floorRate, await floor(envelopes, d1File(floorState)));
     const batchFloorState = join(dir, `floor-batch-state-${round}`);
     await applyMigrations(batchFloorState);
-    batchFloorRate = Math.max(batchFloorRate, await floor(batched, await d1File(batchFloorState), MAX_BATCH_RUNS));
+    batchFloorRate = Math.max(batchFloorRate, await floor(batched, d1File(batchFloorState), MAX_BATCH_RUNS));
   }
   if (!inRuntime) throw new Error("no in-runtime figures");
   return {
@@ -414,7 +397,7 @@ async function readCost(dir: string, config: string, sizes: number[]) {
     const persistTo = join(dir, `read-${size}`);
     await applyMigrations(persistTo);
     log(`read cost: inserting ${size.toLocaleString()} synthetic runs`);
-    fillRuns(await d1File(persistTo), size);
+    fillRuns(d1File(persistTo), size);
     const queries = [
       { label: "hardware, decode", q: { hardware: "hw-7", metric: "decode_tps" as const, limit: 50 } },
       { label: "hardware, ttft", q: { hardware: "hw-7", metric: "ttft_ms" as const, limit: 50 } },
@@ -425,19 +408,22 @@ async function readCost(dir: string, config: string, sizes: number[]) {
       // getPlatformProxy takes the versioned directory that wrangler dev creates under --persist-to.
       persist: { path: join(persistTo, "v3") },
     });
-    const db = drizzle(proxy.env.DB);
-    for (const { label, q } of queries) {
-      const measured = await timedQuery(proxy.env.DB, leaderboardQuery(db, q).toSQL(), 30);
-      rows.push({ size, query: label, ...measured, p50Http: 0 });
+    try {
+      const db = drizzle(proxy.env.DB);
+      for (const { label, q } of queries) {
+        const measured = await timedQuery(proxy.env.DB, leaderboardQuery(db, q).toSQL(), 30);
+        rows.push({ size, query: label, ...measured, p50Http: 0 });
+      }
+      // The catalogs read their summary rows (kept by cellWrites at every change to runs).
+      for (const [label, query] of [
+        ["catalog: hardware", hardwareCatalogQuery(db)],
+        ["catalog: models", modelCatalogQuery(db)],
+      ] as const) {
+        catalogRows.push({ size, query: label, ...(await timedQuery(proxy.env.DB, query.toSQL(), 3)) });
+      }
+    } finally {
+      await proxy.dispose();
     }
-    // The catalogs read their summary rows (kept by cellWrites at every change to runs).
-    for (const [label, query] of [
-      ["catalog: hardware", hardwareCatalogQuery(db)],
-      ["catalog: models", modelCatalogQuery(db)],
-    ] as const) {
-      catalogRows.push({ size, query: label, ...(await timedQuery(proxy.env.DB, query.toSQL(), 3)) });
-    }
-    await proxy.dispose();
     const opened = performance.now();
     const worker = await startWorker({
       port: 8812,
@@ -447,19 +433,22 @@ async function readCost(dir: string, config: string, sizes: number[]) {
       configPath: config,
       startupTimeoutMs: 900_000,
     });
-    log(`read cost: wrangler dev answered after ${fmt((performance.now() - opened) / 1000)} s on ${size} runs`);
-    for (const row of rows.filter((r) => r.size === size)) {
-      const query = row.query.startsWith("model") ? "model=model-14" : "hardware=hw-7";
-      const metric = row.query.endsWith("ttft") ? "ttft_ms" : "decode_tps";
-      const times: number[] = [];
-      for (let i = 0; i < 30; i++) {
-        const t0 = performance.now();
-        await (await fetch(`${worker.url}/v1/leaderboard?${query}&metric=${metric}&limit=50`)).arrayBuffer();
-        times.push(performance.now() - t0);
+    try {
+      log(`read cost: wrangler dev answered after ${fmt((performance.now() - opened) / 1000)} s on ${size} runs`);
+      for (const row of rows.filter((r) => r.size === size)) {
+        const query = row.query.startsWith("model") ? "model=model-14" : "hardware=hw-7";
+        const metric = row.query.endsWith("ttft") ? "ttft_ms" : "decode_tps";
+        const times: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          const t0 = performance.now();
+          await (await fetch(`${worker.url}/v1/leaderboard?${query}&metric=${metric}&limit=50`)).arrayBuffer();
+          times.push(performance.now() - t0);
+        }
+        row.p50Http = percentile(times, 50) as number;
       }
-      row.p50Http = percentile(times, 50) as number;
+    } finally {
+      await worker.stop();
     }
-    await worker.stop();
   }
   return { rows, catalogRows };
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Envelope } from "../schema/signing.ts";
 import { freePort } from "../test/support/load.ts";
-import { benchConfig, signedBundles } from "./bench-api.ts";
+import { benchConfig, benchEnvelopes } from "./bench-api.ts";
 import { applyMigrations, buildSite, startWorker } from "./local-registry.ts";
 
 const SIZES = [1_000, 10_000];
@@ -93,7 +93,7 @@ async function measure(dir: string, config: string, runs: number): Promise<SiteF
   });
   try {
     log(`signing and submitting ${runs} runs`);
-    await submitAll(worker.url, await signedBundles(runs));
+    await submitAll(worker.url, await benchEnvelopes(runs));
     const out = join(dir, `site-out-${runs}`);
     log(`building the site from ${runs} runs`);
     let peak = () => 0;

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { writeFixtureModel } from "../cli/gguf/fixtures.ts";
 import { sha256File } from "../cli/lib/hash.ts";
 import { closeEngine, openEngine, runTest } from "../cli/measure/engine.ts";
@@ -13,7 +14,7 @@ import { VERSION } from "../cli/version.ts";
 import { Bundle } from "../schema/bundle.ts";
 import { summarize } from "../schema/summary.ts";
 import { benchApi } from "./bench-api.ts";
-import { benchLoad } from "./bench-load.ts";
+import { benchLoad, type LoadOptions, loadOptionsFor } from "./bench-load.ts";
 import { benchSite } from "./bench-site.ts";
 import { formatMarkdown } from "./format-markdown.ts";
 import { ROOT } from "./local-registry.ts";
@@ -71,7 +72,6 @@ async function measurementOverhead(model: string, threads: number) {
 
 async function measureSection(dir: string): Promise<string> {
   const model = join(dir, "random-100m.gguf");
-  const cores = os.availableParallelism();
   try {
     log(`writing a ${LARGEST_PARAMS / 1e6}M-parameter random Q8_0 model`);
     const written = await timed(() => writeFixtureModel("random", { out: model, params: LARGEST_PARAMS }));
@@ -99,12 +99,10 @@ async function measureSection(dir: string): Promise<string> {
       runs.push({ label, args: [...args], ms: run.ms, bundle: Bundle.parse(JSON.parse(await readFile(out, "utf8"))) });
     }
 
-    const machine = `${os.cpus()[0]?.model ?? "unknown CPU"}, ${cores} logical CPUs, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
     const rows = runs.map(({ label, args, ms, bundle }) => {
       const s = summarize(bundle);
       return `| \`edgebench run random-100m.gguf${args.length ? ` ${args.join(" ")}` : ""}\` (${label}) | ${fmt(ms / 1000)} s | ${fmt(s.decodeTps ?? 0)} | ${fmt(s.prefillTps ?? 0)} | ${fmt(s.ttftMs ?? 0)} | ${bundle.config?.threads} |`;
     });
-    void machine;
     return `## Measurement core (\`edgebench run\`)
 
 Model: a generated random-weight llama model, ${fmt(written.value.parameters / 1e6)}M parameters, Q8_0,
@@ -142,12 +140,32 @@ reports slightly less than llama.cpp's eval time alone.
   }
 }
 
-const SECTIONS: Record<string, (dir: string) => Promise<string>> = {
-  measure: measureSection,
-  api: benchApi,
-  load: benchLoad,
-  site: benchSite,
-};
+type SectionName = "measure" | "api" | "load" | "site";
+const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site"];
+
+interface BenchArgs {
+  only: SectionName | undefined;
+  load: LoadOptions;
+}
+
+const USAGE = `usage: npm run bench [-- [--only ${SECTION_NAMES.join("|")}] [--seconds N]]   (--seconds: the load section's duration)`;
+
+/** `--only NAME` and `--seconds N`, refused when misspelt or missing a value: else every section would run. */
+function benchArgs(args: string[]): BenchArgs {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { only: { type: "string" }, seconds: { type: "string" } },
+  });
+  const only = values.only;
+  if (only !== undefined && !SECTION_NAMES.includes(only as SectionName)) {
+    throw new Error(`--only takes one of ${SECTION_NAMES.join(", ")}, not "${only}"`);
+  }
+  if (values.seconds !== undefined && only !== undefined && only !== "load") {
+    throw new Error(`--seconds sets the load section's duration; it does nothing with --only ${only}`);
+  }
+  return { only: only as SectionName | undefined, load: loadOptionsFor(values.seconds) };
+}
 
 /** The sections of the current file by heading, so `--only` can replace one and keep the others. */
 async function existingSections(): Promise<Map<string, string>> {
@@ -157,16 +175,27 @@ async function existingSections(): Promise<Map<string, string>> {
 }
 
 async function main() {
-  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
-  if (only && !(only in SECTIONS)) throw new Error(`--only takes one of ${Object.keys(SECTIONS).join(", ")}`);
+  let args: BenchArgs;
+  try {
+    args = benchArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const runners: Record<SectionName, (dir: string) => Promise<string>> = {
+    measure: measureSection,
+    api: benchApi,
+    load: (dir) => benchLoad(dir, args.load),
+    site: benchSite,
+  };
   const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-"));
   const cores = os.availableParallelism();
   const machine = `${os.cpus()[0]?.model ?? "unknown CPU"}, ${cores} logical CPUs, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
   const sections = await existingSections();
   try {
-    for (const [name, run] of Object.entries(SECTIONS)) {
-      if (only && only !== name) continue;
-      const text = (await run(dir)).trimEnd();
+    for (const name of SECTION_NAMES) {
+      if (args.only !== undefined && args.only !== name) continue;
+      const text = (await runners[name](dir)).trimEnd();
       sections.set(text.split("\n")[0] as string, text);
     }
   } finally {

@@ -11,8 +11,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getPlatformProxy } from "wrangler";
 import { DEFAULT_PERSIST_TO, localD1Config } from "./backup.ts";
+import { localD1File } from "./local-registry.ts";
 
-export interface TableDigest {
+interface TableDigest {
   rows: number;
   sha256: string;
 }
@@ -62,7 +63,7 @@ async function tableDigest(db: D1Like, table: string): Promise<TableDigest> {
 }
 
 /** The digest of every table of a D1 database (miniflare's and Cloudflare's own tables left out). */
-export async function digestDatabase(db: D1Like): Promise<DatabaseDigest> {
+async function digestDatabase(db: D1Like): Promise<DatabaseDigest> {
   const objects = (
     await db
       .prepare(
@@ -79,6 +80,8 @@ export async function digestDatabase(db: D1Like): Promise<DatabaseDigest> {
 
 /** Opens the local database under `persistTo` (wrangler's --persist-to) and digests it. */
 export async function digestLocal(persistTo: string): Promise<DatabaseDigest> {
+  // Else getPlatformProxy would digest a new, empty database made on the spot.
+  if (localD1File(persistTo) === undefined) throw new Error(`no local D1 database under ${resolve(persistTo)}`);
   const { dir, configPath } = await localD1Config(persistTo);
   try {
     const proxy = await getPlatformProxy<{ DB: D1Like }>({
@@ -96,7 +99,7 @@ export async function digestLocal(persistTo: string): Promise<DatabaseDigest> {
   }
 }
 
-export function formatDigest(digest: DatabaseDigest): string {
+function formatDigest(digest: DatabaseDigest): string {
   const width = Math.max(...Object.keys(digest).map((k) => k.length));
   return Object.entries(digest)
     .map(([table, d]) => `${table.padEnd(width)}  ${String(d.rows).padStart(8)}  ${d.sha256}`)

@@ -2,6 +2,7 @@
 // (workerd + local SQLite), the seed runs signed with a demo key, and the site built against it.
 // Used by `npm start` and by the end-to-end tests, each with its own port and state directory.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as pagefind from "pagefind";
@@ -74,6 +75,19 @@ export function run(args: string[], options: RunOptions = {}): Promise<string> {
 
 export async function applyMigrations(persistTo: string): Promise<void> {
   await run([WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
+}
+
+/**
+ * The SQLite file of the local D1 database kept under `persistTo` (wrangler's --persist-to), or
+ * undefined when there is none: wrangler would quietly open a new, empty database there, so a
+ * mistyped directory must be caught before.
+ */
+export function localD1File(persistTo: string): string | undefined {
+  const dir = join(resolve(persistTo), "v3", "d1", "miniflare-D1DatabaseObject");
+  if (!existsSync(dir)) return undefined;
+  // metadata.sqlite is miniflare's own bookkeeping, beside the database named after its id.
+  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  return file === undefined ? undefined : join(dir, file);
 }
 
 /** wrangler dev needs its assets directory to exist before the site is first built. */

@@ -8,27 +8,52 @@
 // dump's inserts collide with the rows the migrations wrote) and would lose the backup's own schema
 // whenever the migrations in the checkout differ from the ones the backed-up database had.
 // The target must be empty: restoring over a database would mix two databases.
-import { existsSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { createReadStream } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { localD1Config, wrangler } from "./backup.ts";
+import { localD1File } from "./local-registry.ts";
 
 /** Fails when `persistTo` already holds a local D1 database. */
-async function assertEmpty(persistTo: string): Promise<void> {
-  const d1 = join(persistTo, "v3", "d1");
-  if (!existsSync(d1)) return;
-  const files = await readdir(d1, { recursive: true });
-  if (files.some((f) => String(f).endsWith(".sqlite"))) {
+function assertEmpty(persistTo: string): void {
+  if (localD1File(persistTo) !== undefined) {
     throw new Error(`${persistTo} already holds a local D1 database; restore into a new directory`);
+  }
+}
+
+/** Whether the dump creates the d1_migrations table, as every `wrangler d1 export` of a migrated database does. */
+async function declaresMigrationsTable(file: string): Promise<boolean> {
+  const statement = /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?["'`[]?d1_migrations\b/i;
+  // Read in chunks, not whole: a dump of a large registry can exceed what one string holds.
+  let tail = "";
+  for await (const chunk of createReadStream(file, { encoding: "utf8" })) {
+    const text = tail + chunk;
+    if (statement.test(text)) return true;
+    tail = text.slice(-64);
+  }
+  return false;
+}
+
+/** Fails unless `file` looks like a backup made by scripts/backup.ts. */
+async function assertDump(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info === undefined) throw new Error(`no backup file ${file}`);
+  if (!info.isFile()) throw new Error(`${file} is not a file; give the .sql file that db:backup wrote`);
+  if (info.size === 0) throw new Error(`${file} is empty; it is not a backup`);
+  if (!(await declaresMigrationsTable(file))) {
+    throw new Error(`${file} does not create the d1_migrations table; it is not a backup made by db:backup`);
   }
 }
 
 /** Applies the dump `file` to a new local database under `persistTo`. */
 export async function restoreLocal(file: string, persistTo: string): Promise<void> {
-  if (!existsSync(file)) throw new Error(`no backup file ${file}`);
-  await assertEmpty(resolve(persistTo));
-  const { dir, configPath } = await localD1Config(persistTo);
+  await assertDump(file);
+  const target = resolve(persistTo);
+  assertEmpty(target);
+  // The first directory this call creates (undefined when `target` was there already).
+  const created = await mkdir(target, { recursive: true });
+  const { dir, configPath } = await localD1Config(target);
   try {
     await wrangler([
       "d1",
@@ -38,14 +63,29 @@ export async function restoreLocal(file: string, persistTo: string): Promise<voi
       "--config",
       configPath,
       "--persist-to",
-      resolve(persistTo),
+      target,
       "--file",
       resolve(file),
       "--yes",
     ]);
+  } catch (error) {
+    // A half-restored database would make a retry refuse this directory as already taken.
+    await removeFailedRestore(target, created);
+    throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function removeFailedRestore(target: string, created: string | undefined): Promise<void> {
+  if (created !== undefined) {
+    await rm(created, { recursive: true, force: true });
+    return;
+  }
+  // The directory was there before, without a database (assertEmpty): any database in it now is this one's.
+  const database = localD1File(target);
+  if (database === undefined) return;
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) await rm(`${database}${suffix}`, { force: true });
 }
 
 async function main(): Promise<void> {

@@ -2,28 +2,23 @@
 // moderation (so every table has rows), backed up with scripts/backup.ts, restored into a fresh
 // directory with scripts/restore.ts; scripts/db-digest.ts finds every table equal. A dump with one
 // value changed restores to a different digest, so the comparison can fail.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, signPayload } from "../../schema/signing.ts";
 import { backupLocal } from "../../scripts/backup.ts";
 import { type DatabaseDigest, digestLocal, SCHEMA_ENTRY } from "../../scripts/db-digest.ts";
-import { applyMigrations, startWorker, submitSeeds } from "../../scripts/local-registry.ts";
+import { applyMigrations, localD1File, ROOT, startWorker, submitSeeds } from "../../scripts/local-registry.ts";
 import { restoreLocal } from "../../scripts/restore.ts";
 import { makeBundle } from "../support/bundles.ts";
+import { freePort } from "../support/load.ts";
 import { readSeedBundles } from "../support/seeds.ts";
 
 const ADMIN_TOKEN = "backup-test-admin-token-0123456789";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function post(url: string, body: unknown, admin = false): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
@@ -126,6 +121,51 @@ describe("db:backup and db:restore", () => {
   it("refuses to restore over an existing database", async () => {
     const target = join(dir, "restored");
     await expect(restoreLocal(dump, target)).rejects.toThrow(/already holds a local D1 database/);
+  });
+
+  it("refuses to back up a directory without a database, as a script that exits non-zero, writing nothing", async () => {
+    const missing = join(dir, "no-such-state");
+    const out = join(dir, "never-written", "backup.sql");
+    await expect(backupLocal(missing, out)).rejects.toThrow(`no local D1 database under ${missing}`);
+    await expect(digestLocal(missing)).rejects.toThrow(`no local D1 database under ${missing}`);
+    const script = [join(ROOT, "scripts", "backup.ts"), "--out", out, "--persist-to", missing];
+    const failed = await promisify(execFile)(process.execPath, script).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(`db:backup: no local D1 database under ${missing}`);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("refuses an empty file, a directory or a file that is not a dump, and makes no database", async () => {
+    const empty = join(dir, "empty.sql");
+    await writeFile(empty, "");
+    const notADump = join(dir, "not-a-dump.sql");
+    await writeFile(notADump, "CREATE TABLE runs (id TEXT PRIMARY KEY);\n");
+    const target = join(dir, "refused");
+    await expect(restoreLocal(empty, target)).rejects.toThrow(/is empty; it is not a backup/);
+    await expect(restoreLocal(dir, target)).rejects.toThrow(/is not a file/);
+    await expect(restoreLocal(notADump, target)).rejects.toThrow(/does not create the d1_migrations table/);
+    await expect(restoreLocal(join(dir, "no-such.sql"), target)).rejects.toThrow(/no backup file/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it("removes what a failed restore made, so that a retry can restore", async () => {
+    const broken = join(dir, "broken.sql");
+    await writeFile(broken, "CREATE TABLE d1_migrations (id INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;\n");
+    const fresh = join(dir, "failed-fresh");
+    await expect(restoreLocal(broken, fresh)).rejects.toThrow();
+    expect(existsSync(fresh)).toBe(false);
+    // A directory that was there before stays, without the half-made database.
+    const existing = join(dir, "failed-existing");
+    await mkdir(existing);
+    await expect(restoreLocal(broken, existing)).rejects.toThrow();
+    expect(existsSync(existing)).toBe(true);
+    expect(localD1File(existing)).toBeUndefined();
+    await restoreLocal(dump, existing);
+    expect((await digestLocal(existing)).runs).toEqual(original.runs);
   });
 
   async function restoreInto(name: string, file: string): Promise<string> {

@@ -3,7 +3,6 @@
 // the rebuilt hardware page show it; a tampered upload is refused and changes nothing.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,17 +14,10 @@ import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
 import { QUICK } from "../support/edgebench-run.ts";
+import { freePort } from "../support/load.ts";
 import { readSeedBundles } from "../support/seeds.ts";
 
 const seeds = readSeedBundles();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;

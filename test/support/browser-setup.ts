@@ -3,7 +3,6 @@
 // the hostile bundles of test/browser/escaping.test.ts, one site build, and one Chromium that every
 // test file connects to. What the tests need to know (URLs, ids, slugs) is handed over with provide().
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserServer, chromium } from "playwright-core";
@@ -21,19 +20,12 @@ import {
 } from "../../scripts/local-registry.ts";
 import { type BrowserSuite, CHROMIUM_ARGS, CHROMIUM_PATH, type HostileRun, PAYLOADS } from "./browser-shared.ts";
 import { makeBundle } from "./bundles.ts";
+import { freePort } from "./load.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     browserSuite: BrowserSuite;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function submitSeedFiles(url: string, key: PrivateKeyJwk): Promise<Record<string, string>> {

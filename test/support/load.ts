@@ -36,6 +36,10 @@ export interface SignOptions {
   boards?: number;
   models?: number;
   keys?: number;
+  /** Which key signs bundle `i` (taken modulo the number of keys); by default they take turns. */
+  keyIndex?: (i: number) => number;
+  /** The nonces' prefix, when they must differ from another list's with the same `prefix` (default: `prefix`). */
+  noncePrefix?: string;
 }
 
 /** `n` distinct bundles (distinct nonces), signed with a few fresh keys. */
@@ -43,6 +47,8 @@ export async function signBundles(n: number, options: SignOptions): Promise<Sign
   const boards = options.boards ?? 8;
   const models = options.models ?? 12;
   const keys: KeyPair[] = await Promise.all(Array.from({ length: options.keys ?? 8 }, () => generateKeyPair()));
+  const keyIndex = options.keyIndex ?? ((i: number) => i);
+  const noncePrefix = (options.noncePrefix ?? options.prefix).replace(/[^A-Za-z0-9]/g, "-");
   const out: SignedBundle[] = [];
   for (let i = 0; i < n; i++) {
     const b = i % boards;
@@ -52,8 +58,8 @@ export async function signBundles(n: number, options: SignOptions): Promise<Sign
       model: `${options.prefix}-Model-${m}`,
       decodeTps: 5 + (i % 97) / 10,
     });
-    bundle.provenance.nonce = `${options.prefix.replace(/[^A-Za-z0-9]/g, "-")}-${i.toString().padStart(8, "0")}`;
-    const key = keys[i % keys.length] as KeyPair;
+    bundle.provenance.nonce = `${noncePrefix}-${i.toString().padStart(8, "0")}`;
+    const key = keys[keyIndex(i) % keys.length] as KeyPair;
     const envelope = await signPayload(bundle, key.privateKey);
     out.push({
       envelope,
