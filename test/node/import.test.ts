@@ -152,85 +152,81 @@ describe("hostile input", () => {
   });
 });
 
+/**
+ * `edgebench import <two-configuration table> --submit` against a stub registry that answers each
+ * request with `answer(path, body)`; returns what it received and the CLI's result.
+ */
+async function importSubmittingTo(answer: (path: string, body: string) => { status: number; json: unknown }) {
+  const dir = await mkdtemp(join(tmpdir(), "edgebench-import-batch-"));
+  const received: Array<{ url: string; body: string }> = [];
+  const registry = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on("end", () => {
+      received.push({ url: req.url ?? "", body });
+      const { status, json } = answer(req.url ?? "", body);
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
+    });
+  });
+  await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
+    const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
+    const result = await runCli(["import", fixture, "--hardware", "Raspberry Pi 5", "--submit", "--registry", url], {
+      EDGEBENCH_HOME: join(dir, "home"),
+    });
+    return { received, result };
+  } finally {
+    await new Promise((r) => registry.close(r));
+  }
+}
+
 describe("import --submit in batches", () => {
   it("sends the bundles in one request and reports each one: stored, or refused with the registry's reason", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-batch-"));
-    const received: Array<{ url: string; envelopes: number }> = [];
     // A registry that stores the first envelope of a batch and refuses the second, as the API answers.
-    const registry = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      req.on("end", () => {
-        const { envelopes } = JSON.parse(body) as { envelopes: unknown[] };
-        received.push({ url: req.url ?? "", envelopes: envelopes.length });
-        const answer = {
-          items: [
-            {
-              index: 0,
-              status: 201,
-              id: "a".repeat(24),
-              url: `http://r.test/runs/${"a".repeat(24)}/`,
-              deviceId: "d".repeat(24),
-              created: true,
-            },
-            { index: 1, status: 422, error: { code: "created_out_of_window", message: "too old; measure again" } },
-          ],
-          created: 1,
-          refused: 1,
-        };
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
-      });
-    });
-    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
-    try {
-      const url = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
-      const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
-      const result = await runCli(["import", fixture, "--hardware", "Raspberry Pi 5", "--submit", "--registry", url], {
-        EDGEBENCH_HOME: join(dir, "home"),
-      });
-      expect(received).toEqual([{ url: "/v1/runs/batch", envelopes: 2 }]);
-      expect(result.code).not.toBe(0);
-      expect(result.stderr).toContain(`submitted: http://r.test/runs/${"a".repeat(24)}/`);
-      expect(result.stderr).toContain(
-        "bundle 2 of 2: the registry refused it (422 created_out_of_window): too old; measure again",
-      );
-    } finally {
-      await new Promise((r) => registry.close(r));
-    }
+    const { received, result } = await importSubmittingTo(() => ({
+      status: 200,
+      json: {
+        items: [
+          {
+            index: 0,
+            status: 201,
+            id: "a".repeat(24),
+            url: `http://r.test/runs/${"a".repeat(24)}/`,
+            deviceId: "d".repeat(24),
+            created: true,
+          },
+          { index: 1, status: 422, error: { code: "created_out_of_window", message: "too old; measure again" } },
+        ],
+        created: 1,
+        refused: 1,
+      },
+    }));
+    const batches = received.map((r) => ({
+      url: r.url,
+      envelopes: (JSON.parse(r.body) as { envelopes: unknown[] }).envelopes.length,
+    }));
+    expect(batches).toEqual([{ url: "/v1/runs/batch", envelopes: 2 }]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`submitted: http://r.test/runs/${"a".repeat(24)}/`);
+    expect(result.stderr).toContain(
+      "bundle 2 of 2: the registry refused it (422 created_out_of_window): too old; measure again",
+    );
   });
 
   it("sends one request per bundle to a registry without the batch route", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-batch-"));
-    const received: string[] = [];
     let next = 0;
-    const registry = createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        received.push(req.url ?? "");
-        if (req.url === "/v1/runs/batch") {
-          const missing = { error: { code: "not_found", message: "no route", requestId: "r" } };
-          res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(missing));
-          return;
-        }
-        const id = (next++).toString(16).padStart(24, "0");
-        const answer = { id, url: `http://r.test/runs/${id}/`, deviceId: "d".repeat(24), created: true };
-        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify(answer));
-      });
+    const { received, result } = await importSubmittingTo((path) => {
+      if (path === "/v1/runs/batch") {
+        return { status: 404, json: { error: { code: "not_found", message: "no route", requestId: "r" } } };
+      }
+      const id = (next++).toString(16).padStart(24, "0");
+      return { status: 201, json: { id, url: `http://r.test/runs/${id}/`, deviceId: "d".repeat(24), created: true } };
     });
-    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
-    try {
-      const url = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
-      const fixture = join(FIXTURES, "llama-bench", "md-2025-pi5-depth-fa.md");
-      const result = await runCli(["import", fixture, "--hardware", "Raspberry Pi 5", "--submit", "--registry", url], {
-        EDGEBENCH_HOME: join(dir, "home"),
-      });
-      expect(result.code, result.stderr).toBe(0);
-      expect(received).toEqual(["/v1/runs/batch", "/v1/runs", "/v1/runs"]);
-      expect(result.stderr).toContain(`submitted: http://r.test/runs/${"1".padStart(24, "0")}/`);
-    } finally {
-      await new Promise((r) => registry.close(r));
-    }
+    expect(result.code, result.stderr).toBe(0);
+    expect(received.map((r) => r.url)).toEqual(["/v1/runs/batch", "/v1/runs", "/v1/runs"]);
+    expect(result.stderr).toContain(`submitted: http://r.test/runs/${"1".padStart(24, "0")}/`);
   });
 });
