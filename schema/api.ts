@@ -8,7 +8,9 @@ import { RunSummary } from "./summary.ts";
 export const ERROR_STATUS = {
   malformed_json: 400,
   invalid_envelope: 400,
-  invalid_bundle: 400,
+  // A well-formed, signed envelope whose bundle says something the registry cannot take (a negative
+  // offload, an absurd accelerator, a wrong unit): unprocessable content, not a malformed request.
+  invalid_bundle: 422,
   invalid_query: 400,
   invalid_request: 400,
   bad_signature: 401,
@@ -157,6 +159,8 @@ export type Leaderboard = z.infer<typeof Leaderboard>;
 export const HardwareEntry = z.strictObject({
   slug: z.string(),
   name: z.string(),
+  /** "gpu": discrete GPUs that held the weights; "system": a board, SoC or CPU. */
+  kind: z.enum(["gpu", "system"]),
   runs: z.number(),
   models: z.number(),
   bestDecodeTps: z.number().nullable(),
@@ -168,6 +172,10 @@ export const ModelEntry = z.strictObject({
   name: z.string(),
   family: z.string().nullable(),
   parameters: z.number().nullable(),
+  /** "base", "instruct", or a named fine-tune. */
+  variant: z.string().nullable(),
+  /** A fine-tune's base model, whose page it links to. */
+  baseSlug: z.string().nullable(),
   runs: z.number(),
   hardware: z.number(),
 });

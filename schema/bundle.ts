@@ -73,12 +73,29 @@ export const FormFactor = z.enum([
 ]);
 export const AcceleratorType = z.enum(["gpu", "npu", "tpu", "dsp", "other"]);
 
+/** 16 TiB: more memory than any accelerator made; a larger figure is a unit mistake or a fabrication. */
+export const MAX_ACCELERATOR_MEMORY_BYTES = 2 ** 44;
+
+// A device name as a tool prints it: letters or digits first, then the punctuation GPU names use
+// ("NVIDIA GeForce RTX 4090", "Intel(R) Arc(TM) A770 Graphics", "AMD Radeon RX 7900 XTX (RADV NAVI31)").
+const DEVICE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ()[\]\-_.,+/@:®™#]*$/u;
+const deviceName = () =>
+  text(120).regex(
+    DEVICE_NAME,
+    "must be a device name as the vendor or tool prints it: letters, digits, spaces and ()-_.,+/@:#",
+  );
+
 export const Accelerator = z.strictObject({
   type: AcceleratorType,
-  vendor: text().optional(),
-  model: text().optional(),
+  vendor: deviceName().optional(),
+  model: deviceName().optional(),
   /** Dedicated memory; absent for unified-memory parts, which set `unifiedMemory`. */
-  memoryBytes: bytes().optional(),
+  memoryBytes: z
+    .int()
+    .min(0)
+    .max(MAX_ACCELERATOR_MEMORY_BYTES, "is more than 16 TiB, more memory than any accelerator has")
+    .optional()
+    .describe("bytes"),
   unifiedMemory: z.boolean().optional(),
   computeUnits: positiveInt().optional().describe("GPU cores, NPU cores, SMs: as the vendor counts them"),
   driver: text().optional().describe("driver or SDK version, e.g. CUDA 11.8"),
@@ -212,6 +229,20 @@ export const Model = z.strictObject({
     .optional(),
   baseModel: text().optional(),
   contextLength: positiveInt().optional().describe("the model's trained context, in tokens"),
+  /** Transformer blocks (GGUF `<arch>.block_count`): with config.gpuLayers, the share offloaded. */
+  layers: positiveInt().max(10_000).optional(),
+  /** Naming metadata as the model file states it (GGUF `general.*`), the most trusted source of its identity. */
+  metadata: z
+    .strictObject({
+      name: text().optional().describe("general.name"),
+      basename: text().optional().describe("general.basename"),
+      sizeLabel: text(40).optional().describe("general.size_label"),
+      finetune: text().optional().describe("general.finetune"),
+      version: text(40).optional().describe("general.version"),
+      organization: text().optional().describe("general.organization"),
+      baseModels: z.array(text()).max(8).optional().describe("general.base_model.N.repo_url or name"),
+    })
+    .optional(),
   vocabSize: positiveInt().optional(),
   fineTune: FineTune.optional(),
   notes: text(LONG).optional(),
@@ -235,7 +266,8 @@ export const Config = z.strictObject({
   batchSize: positiveInt().optional(),
   ubatchSize: positiveInt().optional(),
   threads: positiveInt().optional(),
-  gpuLayers: count().optional(),
+  /** Layers offloaded to the accelerator; llama.cpp's -ngl (99 or more means every layer). */
+  gpuLayers: z.int().min(0, "must be 0 or more: the number of layers offloaded to the GPU").max(100_000).optional(),
   flashAttention: z.boolean().optional(),
   kvCacheType: text().optional().describe("e.g. f16, q8_0"),
   sampling: Sampling.optional(),
@@ -270,7 +302,16 @@ const statistics = {
   /** True for the first run after loading (a cold cache), kept apart from warm runs; absent when not stated. */
   cold: z.boolean().optional(),
   repetitions: positiveInt().optional(),
+  /** Untimed runs of the same shape before the samples (GPU pipeline compilation, caches), as llama-bench does. */
+  warmup: count().optional(),
+  /**
+   * How a rate was timed: "engine" is the engine's own time per token (llama-bench tg, llama.cpp's
+   * eval time); "delivered" is token arrival in the application, sampling included.
+   */
+  timing: z.enum(["engine", "delivered"]).optional(),
   samples: z.array(z.number().min(0)).max(MAX_SAMPLES).optional(),
+  /** Indexes into samples of repetitions far from the median (kept, and marked). */
+  outliers: z.array(count()).max(MAX_SAMPLES).optional(),
   mean: nonNegative().optional(),
   stddev: nonNegative().optional(),
   median: nonNegative().optional(),

@@ -33,6 +33,10 @@ export const devices = sqliteTable("devices", {
 export const hardware = sqliteTable("hardware", {
   slug: text("slug").primaryKey(),
   name: text("name").notNull(),
+  /** "gpu": discrete GPUs that held the weights; "system": a board, SoC or CPU. */
+  kind: text("kind", { enum: ["gpu", "system"] })
+    .notNull()
+    .default("system"),
   firstSeenAt: text("first_seen_at").notNull(),
   /** Visible runs. */
   runCount: integer("run_count").notNull().default(0),
@@ -47,6 +51,10 @@ export const models = sqliteTable("models", {
   name: text("name").notNull(),
   family: text("family"),
   parameters: integer("parameters"),
+  /** "base", "instruct" or a named fine-tune's slug (schema/model-identity.ts). */
+  variant: text("variant"),
+  /** A fine-tune's base model: its page links there. */
+  baseSlug: text("base_slug"),
   firstSeenAt: text("first_seen_at").notNull(),
   /** Visible runs. */
   runCount: integer("run_count").notNull().default(0),
@@ -77,10 +85,20 @@ export const runs = sqliteTable(
       .notNull()
       .references(() => hardware.slug),
     hardwareName: text("hardware_name").notNull(),
+    hardwareKind: text("hardware_kind", { enum: ["gpu", "system"] })
+      .notNull()
+      .default("system"),
+    sourceHardwareName: text("source_hardware_name").notNull().default(""),
+    /** The host of a GPU run (its CPU and RAM), or the CPU of a CPU run: filterable attributes. */
+    hostCpu: text("host_cpu"),
+    hostRamBytes: integer("host_ram_bytes"),
+    gpuLayers: integer("gpu_layers"),
+    modelLayers: integer("model_layers"),
     modelSlug: text("model_slug")
       .notNull()
       .references(() => models.slug),
     modelName: text("model_name").notNull(),
+    sourceModelName: text("source_model_name").notNull().default(""),
     quantization: text("quantization"),
     parameters: integer("parameters"),
     engine: text("engine", { enum: values(Engine.options) }).notNull(),
@@ -95,6 +113,8 @@ export const runs = sqliteTable(
     ttftMs: real("ttft_ms"),
     loadMs: real("load_ms"),
     peakMemoryBytes: integer("peak_memory_bytes"),
+    peakVramBytes: integer("peak_vram_bytes"),
+    decodeDeliveredTps: real("decode_delivered_tps"),
     qualityStatus: text("quality_status", { enum: values(QualityStatus.options) }).notNull(),
     qualityReason: text("quality_reason"),
     qualityScore: real("quality_score"),
@@ -121,6 +141,8 @@ export const runs = sqliteTable(
     retractionReason: text("retraction_reason"),
     /** Canonical JSON of the signed envelope; its sha256 prefix is the run id. */
     envelope: text("envelope").notNull(),
+    /** The IDENTITY_VERSION (schema/summary.ts) its hardware, model and headlines were derived with. */
+    identityVersion: integer("identity_version").notNull().default(0),
   },
   (t) => [
     index("runs_hardware_rank").on(t.hardwareSlug, t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
@@ -130,6 +152,8 @@ export const runs = sqliteTable(
     index("runs_rank").on(t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
     index("runs_received").on(t.receivedAt, t.id),
     index("runs_cell").on(t.cell),
+    // No index on identity_version: the re-key scans for older runs only after a migration, while an
+    // index would cost every submission one more row written.
     // A nonce may be used once per key: the same bytes again are an idempotent resend, other bytes a replay.
     uniqueIndex("runs_device_nonce").on(t.deviceId, t.nonce).where(sql`${t.nonce} is not null`),
   ],

@@ -147,3 +147,46 @@ export const AliasResponse = z
   })
   .meta({ id: "AliasResponse" });
 export type AliasResponse = z.infer<typeof AliasResponse>;
+
+/** Merge one catalog entry into another: its runs move there, and its slug becomes an alias. */
+export const MergeRequest = z
+  .strictObject({
+    kind: AliasKind,
+    from: Slug.meta({ description: "The entry merged away; its runs move", example: "gemma3-270m" }),
+    into: Slug.meta({ description: "The entry that keeps its page; must exist", example: "gemma-3-270m-instruct" }),
+    reason: Reason,
+  })
+  .refine((v) => v.from !== v.into, { path: ["into"], message: "an entry cannot be merged into itself" })
+  .meta({ id: "MergeRequest" });
+export type MergeRequest = z.infer<typeof MergeRequest>;
+
+/** Undo a merge: the runs that the identity rules file under `from` go back there. */
+export const UnmergeRequest = z
+  .strictObject({ kind: AliasKind, from: Slug, reason: Reason })
+  .meta({ id: "UnmergeRequest" });
+export type UnmergeRequest = z.infer<typeof UnmergeRequest>;
+
+export const MergeResponse = z
+  .strictObject({
+    kind: AliasKind,
+    from: z.string(),
+    into: z.string(),
+    /** Runs whose hardware or model changed. */
+    runsMoved: z.int(),
+    audit: AuditEntry,
+  })
+  .meta({ id: "MergeResponse" });
+export type MergeResponse = z.infer<typeof MergeResponse>;
+
+export const RekeyResponse = z
+  .strictObject({
+    rekeyed: z.int().meta({ description: "Runs summarized again with the current identity rules" }),
+    moved: z.int().meta({ description: "Of those, runs whose hardware or model changed" }),
+    unreadable: z
+      .array(z.string())
+      .meta({ description: "Runs whose stored envelope no longer parses, left as they were" }),
+    aliased: z.array(z.strictObject({ kind: AliasKind, alias: z.string(), slug: z.string() })),
+    remaining: z.int().meta({ description: "Runs still summarized by older rules: call again until 0" }),
+  })
+  .meta({ id: "RekeyResponse" });
+export type RekeyResponse = z.infer<typeof RekeyResponse>;

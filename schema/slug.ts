@@ -1,24 +1,9 @@
 // Slug rules: how hardware and model names become the stable URL keys of leaderboards and pages.
-import type { Device, Model } from "./bundle.ts";
+import type { Bundle, Device } from "./bundle.ts";
+import { canonicalModel, type ModelIdentity } from "./model-identity.ts";
+import { slugify } from "./slugify.ts";
 
-const MAX_SLUG = 80;
-
-export function slugify(name: string): string {
-  const slug = name
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/\+/g, "-plus")
-    .replace(/[^a-z0-9.]+/g, "-")
-    .replace(/\.(?![0-9])|(?<![0-9])\./g, "-")
-    .replace(/-+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, MAX_SLUG)
-    .replace(/-$/, "");
-  return slug || "unnamed";
-}
-
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?$/;
+export { SLUG_PATTERN, slugify } from "./slugify.ts";
 
 /** The name a reader would recognise for a device: its board, else its SoC, else its CPU. */
 export function hardwareName(device: Device): string {
@@ -38,8 +23,25 @@ export function hardwareSlug(device: Device): string {
   return slugify(name);
 }
 
-/** A model's slug ignores the owner prefix of a repo-style name; quantization is not part of it. */
-export function modelSlug(model: Pick<Model, "name">): string {
-  const base = model.name.includes("/") ? model.name.slice(model.name.lastIndexOf("/") + 1) : model.name;
-  return slugify(base.replace(/\.(gguf|rkllm|safetensors|onnx|bin)$/i, ""));
+/** The canonical model a bundle ran, from every name it gives (schema/model-identity.ts). */
+export function modelIdentityOf(bundle: Pick<Bundle, "model" | "runtime" | "provenance">): ModelIdentity {
+  const m = bundle.model;
+  return canonicalModel({
+    name: m.name,
+    ...(m.fileName ? { fileName: m.fileName } : {}),
+    ...(m.huggingFaceRepo ? { huggingFaceRepo: m.huggingFaceRepo } : {}),
+    ...(m.quantization ? { quantization: m.quantization } : {}),
+    ...(m.parameters ? { parameters: m.parameters } : {}),
+    ...(m.baseModel ? { baseModel: m.baseModel } : {}),
+    ...(m.fineTune
+      ? { fineTune: { method: m.fineTune.method, ...(m.fineTune.task ? { task: m.fineTune.task } : {}) } }
+      : {}),
+    ...(m.metadata ? { metadata: m.metadata } : {}),
+    sourceTool: bundle.provenance.importedFrom?.format ?? bundle.runtime.engine,
+  });
+}
+
+/** The canonical slug of a model known only by a name (a catalog look-up, a URL). */
+export function modelSlug(model: { name: string }): string {
+  return canonicalModel({ name: model.name }).slug;
 }

@@ -10,7 +10,15 @@ import {
   type Measurement,
   type MeasurementKind,
 } from "./bundle.ts";
-import { hardwareName, hardwareSlug, modelSlug } from "./slug.ts";
+import { type HardwareKind, hardwareIdentity } from "./hardware-identity.ts";
+import { modelIdentityOf } from "./slug.ts";
+
+/**
+ * The version of the rules that file a run under its hardware and model (schema/hardware-identity.ts,
+ * schema/model-identity.ts) and pick its headline figures. Stored runs carry the version they were
+ * summarized with; the re-key (workers/db/rekey.ts) brings older ones up to this one.
+ */
+export const IDENTITY_VERSION = 2;
 
 export const QualityStatus = z.enum(["pass", "fail", "unknown"]);
 export type QualityStatus = z.infer<typeof QualityStatus>;
@@ -21,8 +29,19 @@ const nullableNumber = z.number().nullable();
 export const RunSummary = z.strictObject({
   hardwareSlug: z.string(),
   hardwareName: z.string(),
+  /** "gpu": filed under the discrete GPUs that held the weights; "system": the board, SoC or CPU. */
+  hardwareKind: z.enum(["gpu", "system"] satisfies HardwareKind[]),
+  /** The hardware name as the bundle gave it (a GPU's printed name, or the board, SoC or CPU). */
+  sourceHardwareName: z.string(),
+  hostCpu: z.string().nullable(),
+  hostRamBytes: nullableNumber,
+  /** Layers offloaded to a GPU (llama.cpp -ngl) and the model's layer count, when stated. */
+  gpuLayers: nullableNumber,
+  modelLayers: nullableNumber,
   modelSlug: z.string(),
   modelName: z.string(),
+  /** The model's name as the bundle gave it (a tool's printed name, a repo id, a file name). */
+  sourceModelName: z.string(),
   quantization: z.string().nullable(),
   parameters: nullableNumber,
   engine: Engine,
@@ -34,7 +53,11 @@ export const RunSummary = z.strictObject({
   prefillNPrompt: nullableNumber,
   ttftMs: nullableNumber,
   loadMs: nullableNumber,
+  /** Peak host memory: as the tool reported it, else the process's RSS. */
   peakMemoryBytes: nullableNumber,
+  peakVramBytes: nullableNumber,
+  /** The decode rate an application sees (token arrival, sampling included), beside the engine-timed headline. */
+  decodeDeliveredTps: nullableNumber,
   qualityStatus: QualityStatus,
   qualityReason: z.string().nullable(),
   qualityScore: nullableNumber,
@@ -45,15 +68,23 @@ export const RunSummary = z.strictObject({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /**
- * The single number that stands for a measurement: its mean, else its median, else the middle of
- * a reported range, else the mean of its raw samples.
+ * The single number that stands for a measurement: the median of its repetitions (as stated, else of
+ * its raw samples), else its mean, else the middle of a reported range. A median is what one slow
+ * repetition (a GPU compiling its pipelines, a background task) cannot move.
  */
 export function centralValue(m: Measurement): number | null {
-  const direct = m.mean ?? m.median ?? m.p50;
-  if (direct !== undefined) return direct;
+  const stated = m.median ?? m.p50;
+  if (stated !== undefined) return stated;
+  if (m.samples?.length) return median(m.samples);
+  if (m.mean !== undefined) return m.mean;
   if (m.min !== undefined && m.max !== undefined) return (m.min + m.max) / 2;
-  if (m.samples?.length) return m.samples.reduce((a, b) => a + b, 0) / m.samples.length;
   return m.min ?? m.max ?? null;
 }
 
@@ -68,7 +99,10 @@ export function headlineMeasurement(
   preferredSize?: number,
 ): Measurement | undefined {
   const size = (m: Measurement) => (kind === "prefill" || kind === "ttft" ? m.nPrompt : m.nGen);
-  const candidates = measurements.filter((m) => m.kind === kind && !m.cold && centralValue(m) !== null);
+  // A delivered rate (token arrival in the application) is shown beside the headline, never as it.
+  const candidates = measurements.filter(
+    (m) => m.kind === kind && !m.cold && m.timing !== "delivered" && centralValue(m) !== null,
+  );
   const distance = (m: Measurement) => {
     const s = size(m);
     return preferredSize === undefined || s === undefined ? Number.MAX_SAFE_INTEGER : Math.abs(s - preferredSize);
@@ -122,27 +156,51 @@ function qualityOf(bundle: Bundle): { status: QualityStatus; reason: string | nu
   return { status: "unknown", reason: null, score };
 }
 
-/** Peak memory: as the tool reported it, else process RSS plus VRAM. */
+/** Peak host memory: as the tool reported it (when it does not say which memory), else process RSS. VRAM is apart. */
 function peakMemoryOf(bundle: Bundle): number | null {
   const memory = bundle.memory;
-  const reported = amountValue(memory?.peakReportedBytes);
-  if (reported !== undefined) return Math.round(reported);
-  const rss = amountValue(memory?.peakRssBytes);
-  const vram = amountValue(memory?.peakVramBytes);
-  if (rss === undefined && vram === undefined) return null;
-  return Math.round((rss ?? 0) + (vram ?? 0));
+  const reported = amountValue(memory?.peakReportedBytes) ?? amountValue(memory?.peakRssBytes);
+  return reported === undefined ? null : Math.round(reported);
+}
+
+function rounded(value: number | undefined): number | null {
+  return value === undefined ? null : Math.round(value);
+}
+
+/** The delivered decode rate of the same size as the headline's. */
+function deliveredDecode(measurements: readonly Measurement[], headline: Measurement | undefined): number | null {
+  if (!headline) return null;
+  const delivered = measurements.find(
+    (m) =>
+      m.kind === "decode" &&
+      m.timing === "delivered" &&
+      !m.cold &&
+      m.nGen === headline.nGen &&
+      (m.depth ?? 0) === (headline.depth ?? 0),
+  );
+  return delivered ? centralValue(delivered) : null;
 }
 
 export function summarize(bundle: Bundle): RunSummary {
   const { decode, prefill, ttft } = headlines(bundle.measurements);
   const load = bundle.measurements.find((m) => m.kind === "load");
   const quality = qualityOf(bundle);
+  const hardware = hardwareIdentity(bundle);
+  const model = modelIdentityOf(bundle);
   return {
-    hardwareSlug: hardwareSlug(bundle.device),
-    hardwareName: hardwareName(bundle.device),
-    modelSlug: modelSlug(bundle.model),
-    modelName: bundle.model.name,
-    quantization: bundle.model.quantization ?? null,
+    hardwareSlug: hardware.slug,
+    hardwareName: hardware.name,
+    hardwareKind: hardware.kind,
+    sourceHardwareName: hardware.sourceName,
+    hostCpu: hardware.hostCpu,
+    hostRamBytes: hardware.hostRamBytes,
+    gpuLayers: hardware.gpuLayers,
+    modelLayers: hardware.modelLayers,
+    modelSlug: model.slug,
+    // A model the identity rules do not know keeps the name it was given (only its slug is cleaned).
+    modelName: model.recognized ? model.name : bundle.model.name,
+    sourceModelName: bundle.model.name,
+    quantization: model.quantization,
     parameters: bundle.model.parameters ?? null,
     engine: bundle.runtime.engine,
     engineVersion: bundle.runtime.version ?? null,
@@ -154,6 +212,8 @@ export function summarize(bundle: Bundle): RunSummary {
     ttftMs: ttft ? centralValue(ttft) : null,
     loadMs: load ? centralValue(load) : null,
     peakMemoryBytes: peakMemoryOf(bundle),
+    peakVramBytes: rounded(amountValue(bundle.memory?.peakVramBytes)),
+    decodeDeliveredTps: deliveredDecode(bundle.measurements, decode),
     qualityStatus: quality.status,
     qualityReason: quality.reason,
     qualityScore: quality.score,

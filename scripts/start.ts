@@ -40,6 +40,18 @@ async function localAdminToken(): Promise<string> {
   }
 }
 
+/** After a migration that changed the identity rules: every stored run filed by them (POST /v1/admin/rekey). */
+async function rekeyStoredRuns(url: string, token: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await fetch(`${url}/v1/admin/rekey`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`re-keying stored runs failed: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { rekeyed: number; remaining: number };
+    total += body.rekeyed;
+    if (body.remaining === 0 || body.rekeyed === 0) return total;
+  }
+}
+
 let worker: RunningWorker | undefined;
 const shutdown = async () => {
   await worker?.stop();
@@ -54,6 +66,8 @@ try {
   console.log("edgebench: starting the Worker (wrangler dev, local D1)…");
   const adminToken = await localAdminToken();
   worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir, adminToken });
+  const rekeyed = await rekeyStoredRuns(worker.url, adminToken);
+  if (rekeyed > 0) console.log(`edgebench: re-keyed ${rekeyed} stored runs to the current hardware and model rules`);
   if (await isEmpty(worker.url)) {
     const created = await submitSeeds(worker.url, demoKeyDir);
     console.log(`edgebench: the database was empty; submitted ${created} seed runs signed with the local demo key`);

@@ -10,14 +10,16 @@ import { MAX_BATCH_RUNS, type ReproductionLevel, type RunFlag } from "../schema/
 import type { Bundle } from "../schema/bundle.ts";
 import { devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
-import { cellOf, type RunSummary, summarize } from "../schema/summary.ts";
+import { cellOf, IDENTITY_VERSION, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
+import { applyMerges, mergeTargetsQuery } from "./db/rekey.ts";
 import {
   annotationsQuery,
   type CellRun,
   cellRunsQuery,
   cellsWrites,
+  modelCatalogRow,
   parameterChunks,
   refreshCells,
   refreshStaleCells,
@@ -125,7 +127,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     ]),
   );
   // Everything the decisions need, read in one round trip to D1.
-  const [deviceRows, existingRows, nonceRows, cellRows, ...notes] = await db.batch([
+  const [deviceRows, existingRows, nonceRows, mergeRows, firstCellRows, ...notes] = await db.batch([
     db
       .select()
       .from(devices)
@@ -146,9 +148,24 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
             )
           : sql`0`,
       ),
+    mergeTargetsQuery(db, {
+      hardware: unique(pending.map((p) => p.summary.hardwareSlug)),
+      model: unique(pending.map((p) => p.summary.modelSlug)),
+    }),
     cellRunsQuery(db, unique(pending.map((p) => p.cell))),
     ...[...annotationTargets.values()].map((t) => annotationsQuery(db, t.engine, t.key)),
   ]);
+  // A hardware or model that moderators merged into another: its runs are filed there. Rare, so the
+  // cells of merged runs cost a second read only when there is one.
+  let cellRows = firstCellRows;
+  if (mergeRows.length) {
+    const targets = new Map(mergeRows.map((r) => [`${r.kind}:${r.alias}`, r.slug]));
+    for (const p of pending) {
+      p.summary = applyMerges(p.summary, targets);
+      p.cell = cellOf(p.summary);
+    }
+    cellRows = await cellRunsQuery(db, unique(pending.map((p) => p.cell)));
+  }
   const device = new Map(deviceRows.map((d) => [d.id, d]));
   const stored = new Set(existingRows.map((r) => r.id));
   const nonceOwner = new Map(nonceRows.map((r) => [`${r.deviceId}\n${r.nonce}`, r.id]));
@@ -268,31 +285,30 @@ export async function storeRuns(
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.hardwareSlug),
-    6,
+    7,
   )) {
     push(
       db
         .insert(hardware)
-        .values(part.map((p) => ({ slug: p.summary.hardwareSlug, name: p.summary.hardwareName, firstSeenAt: at })))
+        .values(
+          part.map((p) => ({
+            slug: p.summary.hardwareSlug,
+            name: p.summary.hardwareName,
+            kind: p.summary.hardwareKind,
+            firstSeenAt: at,
+          })),
+        )
         .onConflictDoNothing(),
     );
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.modelSlug),
-    7,
+    9,
   )) {
     push(
       db
         .insert(models)
-        .values(
-          part.map((p) => ({
-            slug: p.summary.modelSlug,
-            name: p.summary.modelName,
-            family: p.bundle.model.family ?? null,
-            parameters: p.summary.parameters,
-            firstSeenAt: at,
-          })),
-        )
+        .values(part.map((p) => modelCatalogRow(p.bundle, p.summary, at)))
         .onConflictDoNothing(),
     );
   }
@@ -357,6 +373,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     prefillSortKey: s.prefillTps ?? -1,
     ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
     cell: p.cell,
+    identityVersion: IDENTITY_VERSION,
     reproduction,
     nonce: p.bundle.provenance.nonce ?? null,
     receivedAt: at,

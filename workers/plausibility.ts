@@ -1,7 +1,7 @@
 // Physics and statistics on top of signatures: a signature proves who sent a run, not that it is
 // true. These checks run on the server, on the bundle as stored, never on a client's own verdict.
-import { amountValue, type Bundle, type Measurement } from "../schema/bundle.ts";
-import { knownHardware } from "../schema/hardware-catalog.ts";
+import type { Bundle, Measurement } from "../schema/bundle.ts";
+import { rooflineBound } from "../schema/roofline.ts";
 import type { RunSummary } from "../schema/summary.ts";
 
 export interface RunFlag {
@@ -13,8 +13,6 @@ export interface RunFlag {
 
 /** Decode may exceed bandwidth ÷ model bytes by this much before it is called implausible (caches, rounding). */
 export const ROOFLINE_SLACK = 1.25;
-/** A declared (measured by the client) bandwidth is trusted less than the catalog's peak figure. */
-export const DECLARED_BANDWIDTH_SLACK = 1.5;
 /** Two timing figures of one run that disagree by more than this share are inconsistent. */
 export const TIMING_TOLERANCE = 0.5;
 /** Statistics further than this share from their own raw samples' mean are inconsistent. */
@@ -22,51 +20,21 @@ export const STATISTICS_TOLERANCE = 0.05;
 export const OUTLIER_SIGMAS = 3;
 export const OUTLIER_MIN_OTHERS = 3;
 
-// Mixture-of-experts models read only their active experts per token: the file size overstates it.
-const MIXTURE_OF_EXPERTS = /moe|mixtral|-a\d+(\.\d+)?b\b|\ba\d+b\b/i;
-
-/** Bits per weight by quantization name, for models whose file size is not given. */
-function bitsPerWeight(quantization: string | undefined): number | undefined {
-  if (!quantization) return undefined;
-  const q = quantization.toLowerCase();
-  const table: Array<[RegExp, number]> = [
-    [/f32|fp32/, 32],
-    [/f16|fp16|bf16/, 16],
-    [/q8|int8|w8a8|8-?bit/, 8.5],
-    [/q6/, 6.6],
-    [/q5/, 5.5],
-    [/q4|int4|w4a16|4-?bit/, 4.5],
-    [/q3/, 3.4],
-    [/q2/, 2.6],
-    [/1\.58|ternary|b1\.58/, 1.58],
-  ];
-  return table.find(([pattern]) => pattern.test(q))?.[1];
-}
-
-/** Bytes of weights read to generate one token by a dense model. */
-export function bytesPerToken(bundle: Bundle): number | undefined {
-  const file = amountValue(bundle.model.fileBytes);
-  if (file) return file;
-  const bits = bitsPerWeight(bundle.model.quantization);
-  return bundle.model.parameters && bits ? (bundle.model.parameters * bits) / 8 : undefined;
-}
-
 function rooflineFlag(bundle: Bundle, summary: RunSummary): RunFlag | undefined {
   const decode = summary.decodeTps;
-  const bytes = bytesPerToken(bundle);
-  if (decode === null || !bytes || MIXTURE_OF_EXPERTS.test(bundle.model.name)) return undefined;
-  const known = knownHardware(bundle.device);
-  const declared = bundle.device.memoryBandwidthBytesPerSec;
-  const bandwidth = known?.peakBandwidthBytesPerSec ?? (declared ? declared * DECLARED_BANDWIDTH_SLACK : undefined);
-  if (!bandwidth) return undefined;
-  const bound = bandwidth / bytes;
-  if (decode <= bound * ROOFLINE_SLACK) return undefined;
-  const source = known
-    ? `${known.slug}'s peak ${gb(known.peakBandwidthBytesPerSec)}/s (${known.basis})`
-    : `the declared ${gb(declared as number)}/s`;
+  const { bound } = rooflineBound(bundle);
+  if (decode === null || !bound) return undefined;
+  const limit = bound.decodeUpperBoundTps;
+  if (decode <= limit * ROOFLINE_SLACK) return undefined;
+  const sources = bound.memories
+    .map(
+      (m) =>
+        `${m.label} ${gb(m.bandwidthBytesPerSec)}/s${m.share < 1 ? ` for ${Math.round(m.share * 100)} % of the weights` : ""} (${m.basis})`,
+    )
+    .join(" and ");
   return {
     code: "implausible_speed",
-    reason: `decode ${decode.toFixed(2)} tok/s is above the physical bound of ${bound.toFixed(2)} tok/s: ${source} ÷ ${gb(bytes)} of weights read per token`,
+    reason: `decode ${decode.toFixed(2)} tok/s is above the physical bound of ${limit.toFixed(2)} tok/s: ${sources} ÷ ${gb(bound.bytesPerToken)} of weights read per token`,
     rankApart: true,
   };
 }

@@ -4,7 +4,9 @@ import { type Bundle, ImportFormat } from "../../schema/bundle.ts";
 import { type Envelope, signPayload } from "../../schema/signing.ts";
 import { defaultRegistry } from "../env.ts";
 import { CliError, EXIT_USAGE } from "../errors.ts";
+import { notHardware, notHardwareMessage } from "../import/hardware.ts";
 import { importFile } from "../import/run-import.ts";
+import { describeDevice, thisDevice } from "../import/this-device.ts";
 import { defineStrictCommand } from "../lib/command.ts";
 import { writeFileWhole } from "../lib/files.ts";
 import { loadOrCreateKey } from "../lib/keys.ts";
@@ -23,6 +25,12 @@ export default defineStrictCommand({
     files: { type: "positional", description: "Files to import", required: true },
     format: { type: "string", description: `One of ${FORMATS.join(", ")}`, default: "auto" },
     hardware: { type: "string", description: "The board or machine, when the file does not say" },
+    thisDevice: {
+      type: "boolean",
+      description:
+        "For files that do not say what hardware they ran on: this machine, fingerprinted as edgebench run does",
+      default: false,
+    },
     model: { type: "string", description: "The model's name, when the file does not say" },
     json: {
       type: "boolean",
@@ -44,9 +52,22 @@ export default defineStrictCommand({
     if (args.json && (args.submit || args.out)) {
       throw new CliError("--json prints the bundles only; it does not go with --submit or --out", EXIT_USAGE);
     }
+    if (args.hardware !== undefined) {
+      // The registry files runs under this name: a backend or a placeholder would become a leaderboard.
+      const why = notHardware(args.hardware);
+      if (why) {
+        throw new CliError(
+          `--hardware ${JSON.stringify(args.hardware)} ${notHardwareMessage(why, "board or machine")}: give the hardware that ran it, e.g. --hardware "Raspberry Pi 4 Model B"`,
+          EXIT_USAGE,
+        );
+      }
+    }
     const files = args._.length ? args._ : [args.files];
+    // --hardware wins over --this-device: this machine is only fingerprinted when it may be needed.
+    const device = args.thisDevice && args.hardware === undefined ? await thisDevice() : undefined;
     const context = {
-      hardware: args.hardware,
+      hardware: args.hardware?.trim(),
+      thisDevice: device,
       model: args.model,
       now: new Date().toISOString(),
       toolVersion: VERSION,
@@ -54,7 +75,12 @@ export default defineStrictCommand({
     // Every file is read and converted before anything is written or sent: one bad file, nothing submitted.
     const imported: Array<{ file: string; bundles: Bundle[] }> = [];
     for (const file of files) {
-      const { importer, bundles } = await importFile(file, format, context);
+      const { importer, bundles, thisDevice: why } = await importFile(file, format, context);
+      if (why && device) {
+        console.error(
+          `Hardware not named in ${file} (${why}): using this device, ${describeDevice(device)} (--this-device)`,
+        );
+      }
       console.error(`${file}: ${bundles.length} bundle${bundles.length === 1 ? "" : "s"} from ${importer.format}`);
       imported.push({ file, bundles });
     }

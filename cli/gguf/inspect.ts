@@ -8,6 +8,24 @@ import { type GgufFileInfo, GgufFileType, type GgufTensorInfo, readGgufFileInfo 
 import { CliError } from "../errors.ts";
 import { GGML_TYPES } from "./ggml-types.ts";
 
+/** The model's naming metadata as its file states it (GGUF general.*), each key only when present. */
+export interface NamingMetadata {
+  /** general.name */
+  name?: string;
+  /** general.basename, e.g. "Llama-3.2" */
+  basename?: string;
+  /** general.size_label, e.g. "1B", "8x7B" */
+  sizeLabel?: string;
+  /** general.finetune, e.g. "Instruct" */
+  finetune?: string;
+  /** general.version, e.g. "v0.3" */
+  version?: string;
+  /** general.organization */
+  organization?: string;
+  /** general.base_model.N: the repository URL where given, else organization/name, else the name. */
+  baseModels?: string[];
+}
+
 export interface ModelIdentity {
   readonly path: string;
   readonly ggufVersion: number;
@@ -28,6 +46,7 @@ export interface ModelIdentity {
   readonly fileBytes: number;
   /** Bytes of tensor data, alignment padding excluded: what one token's decode reads. */
   readonly tensorBytes: number;
+  readonly metadata: NamingMetadata;
 }
 
 /**
@@ -132,6 +151,45 @@ function asNumber(value: unknown): number | undefined {
   if (typeof value === "number") return value;
   if (typeof value === "bigint") return Number(value);
   return undefined;
+}
+
+/** The bundle's bounds on these strings: a longer value is left out rather than cut. */
+const SHORT_TEXT = 200;
+const LABEL_TEXT = 40;
+const MAX_BASE_MODELS = 8;
+
+function textValue(value: unknown, max = SHORT_TEXT): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > 0 && trimmed.length <= max ? trimmed : undefined;
+}
+
+/** The naming keys of general.* (the GGUF naming convention), from metadata as readGgufFileInfo gives it. */
+export function namingMetadata(metadata: Metadata): NamingMetadata {
+  const get = (key: string, max?: number) => textValue(metadataValue(metadata, `general.${key}`), max);
+  const baseModels: string[] = [];
+  const declared = asNumber(metadataValue(metadata, "general.base_model.count"));
+  const count = Math.min(declared ?? MAX_BASE_MODELS, MAX_BASE_MODELS);
+  for (let i = 0; i < count; i++) {
+    const url = get(`base_model.${i}.repo_url`);
+    const name = get(`base_model.${i}.name`);
+    const organization = get(`base_model.${i}.organization`);
+    const named = name && organization ? textValue(`${organization}/${name}`) : name;
+    const base = url ?? named;
+    if (base) baseModels.push(base);
+  }
+  const out: NamingMetadata = {};
+  const set = (field: Exclude<keyof NamingMetadata, "baseModels">, value: string | undefined) => {
+    if (value !== undefined) out[field] = value;
+  };
+  set("name", get("name"));
+  set("basename", get("basename"));
+  set("sizeLabel", get("size_label", LABEL_TEXT));
+  set("finetune", get("finetune"));
+  set("version", get("version", LABEL_TEXT));
+  set("organization", get("organization"));
+  if (baseModels.length) out.baseModels = baseModels;
+  return out;
 }
 
 const printable = (bytes: Buffer) =>
@@ -302,5 +360,6 @@ export async function inspectModelFile(path: string): Promise<ModelIdentity> {
     tensorCount: Number(info.tensorCount),
     fileBytes,
     tensorBytes: tensors.tensorBytes,
+    metadata: namingMetadata(metadata),
   };
 }

@@ -40,15 +40,29 @@ export function chooseImporter(file: string, text: string, format: ImportFormat 
   return best.importer;
 }
 
+export interface ImportedFile {
+  importer: Importer;
+  bundles: Bundle[];
+  /** Why the file's bundles got this machine's device (--this-device), when they did. */
+  thisDevice?: string;
+}
+
 export async function importFile(
   file: string,
   format: ImportFormat | "auto",
-  context: Omit<ImportContext, "file">,
-): Promise<{ importer: Importer; bundles: Bundle[] }> {
+  context: Omit<ImportContext, "file" | "onThisDevice">,
+): Promise<ImportedFile> {
   const text = cleanText(decodeText(file, await readUserFile(file, "file", MAX_IMPORT_BYTES)));
   if (text.trim() === "") throw new ImportError(file, undefined, "the file is empty");
   const importer = chooseImporter(file, text, format);
-  const bundles = importer.parse(text, { ...context, file });
+  let thisDevice: string | undefined;
+  const bundles = importer.parse(text, {
+    ...context,
+    file,
+    onThisDevice: (why) => {
+      thisDevice ??= why;
+    },
+  });
   if (bundles.length === 0) throw new ImportError(file, undefined, `no ${importer.format} results found in it`);
   for (const bundle of bundles) {
     const checked = BundleSchema.safeParse(bundle);
@@ -61,5 +75,5 @@ export async function importFile(
       );
     }
   }
-  return { importer, bundles };
+  return { importer, bundles, ...(thisDevice ? { thisDevice } : {}) };
 }

@@ -1,7 +1,7 @@
 // What every importer provides. An importer turns the text of a file another tool wrote into
 // result bundles; it never invents a value: what the file does not say stays absent, and is named
 // in provenance.notMeasured.
-import type { Bundle, ImportFormat } from "../../schema/bundle.ts";
+import type { Bundle, Device, ImportFormat } from "../../schema/bundle.ts";
 import { CliError } from "../errors.ts";
 
 export interface ImportContext {
@@ -9,6 +9,12 @@ export interface ImportContext {
   file: string;
   /** --hardware: the board or machine, when the file does not say. */
   hardware?: string | undefined;
+  /**
+   * --this-device: this machine's fingerprint, the device of a file that names no hardware;
+   * `onThisDevice` hears why each time it is used.
+   */
+  thisDevice?: Device | undefined;
+  onThisDevice?: ((why: string) => void) | undefined;
   /** --model: the model name, when the file does not say. */
   model?: string | undefined;
   /** When the import happens (provenance.createdAt). */

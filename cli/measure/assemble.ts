@@ -5,9 +5,9 @@ import type { Accelerator, Bundle, Device, Failure, Quality, Soak, SweepPoint, T
 import { Backend } from "../../schema/bundle.ts";
 import { summarize } from "../../schema/summary.ts";
 import type { ModelIdentity } from "../gguf/inspect.ts";
+import type { RunOptions } from "./options.ts";
 import type { Ready } from "./protocol.ts";
 import type { Recorder } from "./recorder.ts";
-import type { RunOptions } from "./run.ts";
 import { round } from "./stats.ts";
 import { evaluateTarget, type TargetSpec } from "./targets.ts";
 
@@ -162,6 +162,10 @@ export function assembleBundle(ctx: RunContext, rec: Recorder, options: { final:
       fileBytes: identity.fileBytes,
       sha256: ctx.sha256,
       ...(identity.contextLength ? { contextLength: identity.contextLength } : {}),
+      ...(Number.isInteger(identity.blockCount) && identity.blockCount >= 1 && identity.blockCount <= 10_000
+        ? { layers: identity.blockCount }
+        : {}),
+      ...(Object.keys(identity.metadata).length ? { metadata: identity.metadata } : {}),
       ...(identity.vocabSize ? { vocabSize: identity.vocabSize } : {}),
     },
     config: {

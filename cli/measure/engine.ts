@@ -12,7 +12,8 @@ import {
   type Token,
   TokenBias,
 } from "node-llama-cpp";
-import type { EngineConfig, Ready, Resources, TestResult, TestSpec } from "./protocol.ts";
+import { parsePerfLines } from "./perf-log.ts";
+import type { EngineConfig, EngineTiming, Ready, Resources, TestResult, TestSpec } from "./protocol.ts";
 
 export interface Engine {
   llama: Llama;
@@ -22,22 +23,65 @@ export interface Engine {
   /** Tokens of the prompt text, without BOS: prompts of any length are cut from it. */
   promptTokens: Token[];
   eog: Token[];
+  /** llama.cpp's log lines while its performance counters are being printed; undefined otherwise. */
+  perfLines: string[] | undefined;
+  /** Set once the counters could not be read: every later test is timed by JavaScript alone, without waiting. */
+  perfUnreadable: boolean;
 }
 
 const now = () => performance.now();
 
-/** For the benchmarks: llama.cpp's own timings, read from its log, to compare with what edgebench measures. */
+/** For the benchmarks: every line llama.cpp logs (info and up), to compare its own timings with edgebench's. */
 export interface Tracking {
   logger: (level: LlamaLogLevel, message: string) => void;
 }
 
+const SHOWN_LEVELS = new Set<LlamaLogLevel>([LlamaLogLevel.fatal, LlamaLogLevel.error, LlamaLogLevel.warn]);
+
+/** How long to wait for llama.cpp's log lines, which reach JavaScript through the event loop. */
+const PERF_LOG_WAIT_MS = 2000;
+
+/**
+ * Prints llama.cpp's performance counters and resets them (node-llama-cpp's printTimings does both):
+ * called before a test, it starts the counters from zero; after it, it reads what the test cost llama.cpp.
+ */
+async function readPerf(engine: Engine): Promise<EngineTiming | undefined> {
+  if (engine.perfUnreadable) return undefined;
+  const { llama } = engine;
+  const level = llama.logLevel;
+  engine.perfLines = [];
+  try {
+    // The counters are printed at info level; the child otherwise logs errors only.
+    llama.logLevel = LlamaLogLevel.info;
+    await engine.context.printTimings();
+    const deadline = now() + PERF_LOG_WAIT_MS;
+    while (parsePerfLines(engine.perfLines) === undefined && now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const timing = parsePerfLines(engine.perfLines);
+    if (!timing) engine.perfUnreadable = true;
+    return timing;
+  } catch {
+    engine.perfUnreadable = true;
+    return undefined;
+  } finally {
+    engine.perfLines = undefined;
+    llama.logLevel = level;
+  }
+}
+
 export async function openEngine(config: EngineConfig, tracking?: Tracking): Promise<{ engine: Engine; ready: Ready }> {
+  let engineRef: Engine | undefined;
   const llama = await getLlama({
     gpu: config.gpu === "cpu" ? false : config.gpu,
     build: "never",
     progressLogs: false,
     logLevel: tracking ? LlamaLogLevel.info : LlamaLogLevel.error,
-    ...(tracking ? { logger: tracking.logger } : {}),
+    logger: (level, message) => {
+      tracking?.logger(level, message);
+      if (engineRef?.perfLines) engineRef.perfLines.push(message);
+      else if (SHOWN_LEVELS.has(level)) process.stderr.write(`[node-llama-cpp] ${message}\n`);
+    },
   });
   const loadStart = now();
   const model = await llama.loadModel({ modelPath: config.modelPath, gpuLayers: config.gpuLayers ?? "auto" });
@@ -50,14 +94,25 @@ export async function openEngine(config: EngineConfig, tracking?: Tracking): Pro
     threads: config.threads,
     ...(config.flashAttention === undefined ? {} : { flashAttention: config.flashAttention }),
     ...(kvType ? { experimentalKvCacheKeyType: kvType, experimentalKvCacheValueType: kvType } : {}),
-    ...(tracking ? { performanceTracking: true } : {}),
+    // llama.cpp's own counters (llama_perf_context), read around each test: the engine-side timing.
+    performanceTracking: true,
   });
   const contextMs = now() - contextStart;
   const sequence = context.getSequence();
   const eog = [...model.iterateAllTokens()].filter((t) => model.isEogToken(t));
   const promptTokens = model.tokenize(config.promptText);
   const vram = await llama.getVramState();
-  const engine: Engine = { llama, model, context, sequence, promptTokens, eog };
+  const engine: Engine = {
+    llama,
+    model,
+    context,
+    sequence,
+    promptTokens,
+    eog,
+    perfLines: undefined,
+    perfUnreadable: false,
+  };
+  engineRef = engine;
   const ready: Ready = {
     type: "ready",
     loadMs,
@@ -106,12 +161,20 @@ function greedy(engine: Engine) {
 export async function runTest(engine: Engine, spec: TestSpec): Promise<TestResult> {
   const { sequence } = engine;
   await sequence.clearHistory();
+  // The speed tests are timed twice: by JavaScript around the call (what an application sees) and by
+  // llama.cpp's own counters, started from zero here and read when the test is done.
+  const timed = spec.kind === "prefill" || spec.kind === "ttft" || spec.kind === "decode";
+  if (timed) await readPerf(engine);
+  const withEngine = async <T extends TestResult>(result: T): Promise<T> => {
+    const timing = await readPerf(engine);
+    return timing ? { ...result, engine: timing } : result;
+  };
   switch (spec.kind) {
     case "prefill": {
       const tokens = promptOf(engine, spec.nPrompt);
       const start = now();
       await sequence.evaluateWithoutGeneratingNewTokens(tokens);
-      return { kind: "prefill", ms: now() - start, tokens: tokens.length };
+      return withEngine({ kind: "prefill", ms: now() - start, tokens: tokens.length });
     }
     case "ttft": {
       const tokens = promptOf(engine, spec.nPrompt);
@@ -120,7 +183,7 @@ export async function runTest(engine: Engine, spec: TestSpec): Promise<TestResul
       await generator.next();
       const ms = now() - start;
       await generator.return();
-      return { kind: "ttft", ms, tokens: tokens.length };
+      return withEngine({ kind: "ttft", ms, tokens: tokens.length });
     }
     case "decode": {
       const tokens = promptOf(engine, spec.nPrompt);
@@ -132,13 +195,13 @@ export async function runTest(engine: Engine, spec: TestSpec): Promise<TestResul
         generated.push(token);
         if (generated.length >= spec.nGen) break;
       }
-      return {
+      return withEngine({
         kind: "decode",
         ttftMs: times[0] ?? 0,
         tokenTimesMs: times,
         text: engine.model.detokenize(generated),
         tokens: generated,
-      };
+      });
     }
     case "generate":
       return generate(engine, spec);

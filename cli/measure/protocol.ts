@@ -39,8 +39,27 @@ const Resources = z.strictObject({
 });
 export type Resources = z.infer<typeof Resources>;
 
+/**
+ * llama.cpp's own timing of one test, read from its performance counters (llama_perf_context): the
+ * prompt batches and the single-token decodes, each from the start of llama_decode to the end of its
+ * synchronization, without sampling or the way back to JavaScript. Absent when it could not be read.
+ */
+const EngineTiming = z.strictObject({
+  promptTokens: z.int().min(0),
+  promptMs: z.number().min(0),
+  evalRuns: z.int().min(0),
+  evalMs: z.number().min(0),
+});
+export type EngineTiming = z.infer<typeof EngineTiming>;
+
 export const TestResult = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("prefill"), ms: z.number(), tokens: z.int() }),
+  z.strictObject({
+    kind: z.literal("prefill"),
+    /** From the call to the end of the evaluation, as JavaScript sees it. */
+    ms: z.number(),
+    tokens: z.int(),
+    engine: EngineTiming.optional(),
+  }),
   z.strictObject({
     kind: z.literal("decode"),
     /** Time from the call to the first generated token: prompt evaluation plus one decode step. */
@@ -49,8 +68,9 @@ export const TestResult = z.discriminatedUnion("kind", [
     tokenTimesMs: z.array(z.number()),
     text: z.string(),
     tokens: z.array(z.int()),
+    engine: EngineTiming.optional(),
   }),
-  z.strictObject({ kind: z.literal("ttft"), ms: z.number(), tokens: z.int() }),
+  z.strictObject({ kind: z.literal("ttft"), ms: z.number(), tokens: z.int(), engine: EngineTiming.optional() }),
   z.strictObject({
     kind: z.literal("generate"),
     text: z.string(),

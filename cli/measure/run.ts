@@ -9,51 +9,22 @@ import { detectDevice } from "../device/fingerprint.ts";
 import { openEnergyMeter } from "../device/sensors.ts";
 import { inspectModelFile } from "../gguf/inspect.ts";
 import { sha256File } from "../lib/hash.ts";
-import type { Progress } from "../lib/progress.ts";
 import { BUILTIN_SUITE } from "../quality/builtin-suite.ts";
 import { PERPLEXITY_TEXT } from "../quality/perplexity-text.ts";
 import { type Suite, scoreOutput, toQualitySuite } from "../quality/suite.ts";
 import { loadUserSuite } from "../quality/user-suite.ts";
 import { assembleBundle, type RunContext } from "./assemble.ts";
 import { lintConfig, lintLoaded } from "./lints.ts";
+import type { EngineSettings, RunHooks, RunOptions } from "./options.ts";
 import type { EngineConfig, Ready, TestResult, TestSpec } from "./protocol.ts";
 import { judgeQuality } from "./quality-verdict.ts";
 import { Recorder } from "./recorder.ts";
-import { runSoak, type SoakOptions } from "./soak.ts";
+import { runSoak } from "./soak.ts";
 import { type ChildFailure, MeasurementChild, type Outcome } from "./supervisor.ts";
-import { type SweepAxis, sweepGrid } from "./sweep.ts";
-import type { TargetSpec } from "./targets.ts";
+import { sweepGrid } from "./sweep.ts";
 
-export type EngineSettings = Omit<EngineConfig, "modelPath" | "promptText">;
-
-export interface RunOptions {
-  modelPath: string;
-  engine: EngineSettings;
-  promptSizes: number[];
-  genSizes: number[];
-  ttftPrompt: number;
-  /** Prompt length before each decode test (llama-bench's tg runs start from an empty context). */
-  decodePrompt: number;
-  repetitions: number;
-  timeoutMs: number;
-  perplexityTokens: number;
-  builtinSuite: boolean;
-  userSuites: string[];
-  sweep: SweepAxis[];
-  soak?: SoakOptions | undefined;
-  targets: TargetSpec[];
-  anon: boolean;
-  measureBandwidth: boolean;
-  commandLine: string;
-  toolVersion: string;
-}
-
-export interface RunHooks {
-  progress: Progress;
-  /** Called with a valid bundle after every test; the last call before a kill is what survives. */
-  checkpoint: (bundle: Bundle) => Promise<void>;
-  signal: AbortSignal;
-}
+// The command (cli/commands/run.ts) takes the options' type from here.
+export type { RunOptions } from "./options.ts";
 
 const STAGE: Record<TestSpec["kind"], FailureStage> = {
   prefill: "prefill",
@@ -116,8 +87,16 @@ class Session {
     return (this.child as MeasurementChild).run(spec, this.options.timeoutMs);
   }
 
-  /** Runs one test and records it; undefined when it failed (recorded as a failure) or the run is stopping. */
-  async run(spec: TestSpec, label: string, cold = false): Promise<TestResult | undefined> {
+  /**
+   * Runs one test and records it; undefined when it failed (recorded as a failure) or the run is
+   * stopping. "cold": the first generation after the load; "warmup": an untimed run before a test's
+   * repetitions, counted and not sampled.
+   */
+  async run(
+    spec: TestSpec,
+    label: string,
+    mode: "timed" | "cold" | "warmup" = "timed",
+  ): Promise<TestResult | undefined> {
     if (this.hooks.signal.aborted) return undefined;
     const outcome = await this.attempt(spec, label);
     if (!outcome.ok) {
@@ -126,7 +105,7 @@ class Session {
       return undefined;
     }
     this.recorder.resources(outcome.resources);
-    this.recorder.result(spec, outcome.value, { cold, label });
+    this.recorder.result(spec, outcome.value, { cold: mode === "cold", warmup: mode === "warmup", label });
     await this.hooks.checkpoint(await this.snapshot());
     return outcome.value;
   }
@@ -264,7 +243,12 @@ async function loadSuites(options: RunOptions): Promise<LoadedSuite[]> {
   return out;
 }
 
-/** The standard plan for one configuration: warm-up, repetitions, then the quality gates. */
+/**
+ * The standard plan for one configuration: the cold-start generation, then each test (every prefill
+ * size, every decode size, time to first token) as llama-bench runs it: one untimed warm-up of the same
+ * shape (GPU pipeline compilation, caches, allocations), then its repetitions back to back; then the
+ * quality gates.
+ */
 async function measureConfig(
   session: Session,
   options: RunOptions,
@@ -281,11 +265,11 @@ async function measureConfig(
   const warmupGen = Math.min(...genSizes);
 
   if (genSizes.length) {
-    progress.step("Warm-up run (kept apart as the cold-start figure)");
+    progress.step("First generation after the load (kept apart as the cold-start figure)");
     await session.run(
       { kind: "decode", nPrompt: options.decodePrompt, nGen: warmupGen },
-      `warm-up tg${warmupGen}`,
-      true,
+      `cold tg${warmupGen}`,
+      "cold",
     );
   }
   // Energy is read around the speed tests of the main configuration, where a sensor exists.
@@ -315,15 +299,37 @@ async function measureConfig(
     }
     return result;
   };
-  for (let rep = 1; rep <= options.repetitions && !hooks.signal.aborted; rep++) {
-    progress.step(`Repetition ${rep}/${options.repetitions}`);
-    for (const n of promptSizes) await metered({ kind: "prefill", nPrompt: n }, `pp${n} (rep ${rep})`, "prefill", n);
-    for (const n of genSizes) {
-      const spec: TestSpec = { kind: "decode", nPrompt: options.decodePrompt, nGen: n };
-      await metered(spec, `tg${n} (rep ${rep})`, "decode", n);
-    }
-    if (fits(options.ttftPrompt + 1)) {
-      await session.run({ kind: "ttft", nPrompt: options.ttftPrompt }, `ttft@${options.ttftPrompt} (rep ${rep})`);
+  // Prefill and decode are metered for energy per token; time to first token is not.
+  type Planned = { spec: TestSpec; name: string; energy?: "prefill" | "decode"; tokens: number };
+  const tests: Planned[] = [
+    ...promptSizes.map(
+      (n): Planned => ({ spec: { kind: "prefill", nPrompt: n }, name: `pp${n}`, energy: "prefill", tokens: n }),
+    ),
+    ...genSizes.map(
+      (n): Planned => ({
+        spec: { kind: "decode", nPrompt: options.decodePrompt, nGen: n },
+        name: `tg${n}`,
+        energy: "decode",
+        tokens: n,
+      }),
+    ),
+    ...(fits(options.ttftPrompt + 1)
+      ? [
+          {
+            spec: { kind: "ttft", nPrompt: options.ttftPrompt },
+            name: `ttft@${options.ttftPrompt}`,
+            tokens: 0,
+          } as Planned,
+        ]
+      : []),
+  ];
+  for (const { spec, name, energy, tokens } of tests) {
+    if (hooks.signal.aborted) break;
+    progress.step(`${name}: warm-up and ${options.repetitions} repetition${options.repetitions === 1 ? "" : "s"}`);
+    await session.run(spec, `${name} (warm-up)`, "warmup");
+    for (let rep = 1; rep <= options.repetitions && !hooks.signal.aborted; rep++) {
+      const label = `${name} (rep ${rep})`;
+      await (energy ? metered(spec, label, energy, tokens) : session.run(spec, label));
     }
   }
   if (hooks.signal.aborted) return undefined;

@@ -2,17 +2,10 @@
 // latency, failures, temperature and memory over time, and whether memory keeps growing.
 import type { Soak } from "../../schema/bundle.ts";
 import { readThermal, readThrottled } from "../device/sensors.ts";
+import type { RunHooks, SoakOptions } from "./options.ts";
 import type { TestResult, TestSpec } from "./protocol.ts";
-import type { RunHooks } from "./run.ts";
 import { mean, percentile, round, slope } from "./stats.ts";
 import type { Outcome } from "./supervisor.ts";
-
-export interface SoakOptions {
-  durationMs: number;
-  /** Pause between the end of one request and the start of the next. */
-  intervalMs: number;
-  maxTokens: number;
-}
 
 interface SoakSession {
   attempt(spec: TestSpec, label: string): Promise<Outcome<TestResult>>;

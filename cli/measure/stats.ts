@@ -23,6 +23,40 @@ export function percentile(values: readonly number[], p: number): number | undef
   return lowValue + (highValue - lowValue) * (rank - low);
 }
 
+export function median(values: readonly number[]): number | undefined {
+  return percentile(values, 50);
+}
+
+/** Median absolute deviation from the median: a spread that one wild sample cannot inflate. */
+export function mad(values: readonly number[]): number | undefined {
+  const m = median(values);
+  return m === undefined ? undefined : median(values.map((v) => Math.abs(v - m)));
+}
+
+/** 1.4826 × MAD estimates the standard deviation of normally distributed samples. */
+const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Indexes of the repetitions far from the median, which are kept in the samples and marked. A sample
+ * is far when it is more than 50 % away from the median (a GPU compiling its pipelines in the first
+ * run reads 100× slower), or when it is both more than 3 robust standard deviations (3 × 1.4826 × MAD)
+ * and more than 5 % away from it: the 5 % keeps benign jitter unmarked when the other repetitions agree
+ * so well that the MAD is nearly zero. With fewer than 3 samples the median cannot tell which one is
+ * off, so none is marked.
+ */
+export function outlierIndexes(values: readonly number[]): number[] {
+  if (values.length < 3) return [];
+  const m = median(values) as number;
+  const sigma = MAD_TO_SIGMA * (mad(values) as number);
+  const scale = Math.abs(m);
+  const out: number[] = [];
+  values.forEach((v, i) => {
+    const off = Math.abs(v - m);
+    if (off > 0.5 * scale || (off > 3 * sigma && off > 0.05 * scale)) out.push(i);
+  });
+  return out;
+}
+
 /** Least-squares slope of y over x (per unit of x); undefined with fewer than two distinct x. */
 export function slope(points: ReadonlyArray<readonly [number, number]>): number | undefined {
   if (points.length < 2) return undefined;

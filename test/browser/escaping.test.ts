@@ -2,8 +2,10 @@
 // bundles whose hardware name, model name, notes (bundle, device, runtime, model), quality reason and
 // import source (title and an http URL) carry script, <img onerror> and <svg onload> payloads that set
 // window.__xss, rotated so each payload sits in each place. Every page that shows them, and their
-// badges, must run none of it, open no dialog, and show the payload as readable text. A javascript:
-// URL where the bundle takes a URL is refused at the door.
+// badges, must run none of it, open no dialog, and show the payload as readable text. A model is filed
+// under a canonical name the registry derives from its submitted name (schema/model-identity.ts): pages
+// that name the model show that derived name, also as text, and the run and model pages show the name
+// as submitted too. A javascript: URL where the bundle takes a URL is refused at the door.
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browser, firstComparePath, type HostileRun, newContext, PAYLOADS, suite } from "../support/browser.ts";
@@ -73,18 +75,25 @@ describe("hostile names and notes are shown as text, never run", () => {
   });
 
   it("escapes them on the home page and the hardware and model indexes", async () => {
-    for (const path of ["/", "/hardware/", "/models/"]) {
+    for (const path of ["/", "/hardware/"]) {
       const { page } = await openAndCheck(context, path);
       await expectVisibleText(page, ALL, path);
       await page.close();
     }
+    const { page } = await openAndCheck(context, "/models/");
+    await expectVisibleText(
+      page,
+      hostile.map((r) => r.modelName),
+      "/models/",
+    );
+    await page.close();
   });
 
   it("escapes them on each hostile hardware leaderboard, with the quality reason", async () => {
     for (const run of hostile) {
       const path = `/hardware/${run.hardwareSlug}/`;
       const { page } = await openAndCheck(context, path);
-      await expectVisibleText(page, [run.board, run.model], path);
+      await expectVisibleText(page, [run.board, run.modelName], path);
       await page.close();
     }
   });
@@ -93,7 +102,8 @@ describe("hostile names and notes are shown as text, never run", () => {
     for (const run of hostile) {
       const path = `/models/${run.modelSlug}/`;
       const { page } = await openAndCheck(context, path);
-      await expectVisibleText(page, [run.model, run.board], path);
+      // The name as submitted, among the names the model was submitted under.
+      await expectVisibleText(page, [run.modelName, run.model, run.board], path);
       await page.close();
     }
   });
@@ -116,7 +126,7 @@ describe("hostile names and notes are shown as text, never run", () => {
       expect(res.headers.get("content-type"), path).toMatch(/^image\/svg\+xml/);
       const { page } = await openAndCheck(context, path);
       const text = await page.evaluate(() => document.documentElement.textContent ?? "");
-      expect(text, `${path} names the model as text`).toContain(run.model);
+      expect(text, `${path} names the model as text`).toContain(run.modelName);
       await page.close();
 
       const host = await context.newPage();
@@ -142,7 +152,7 @@ describe("hostile names and notes are shown as text, never run", () => {
     for (const run of hostile) {
       const path = `/history/${run.hardwareSlug}/${run.modelSlug}/`;
       const { page } = await openAndCheck(context, path);
-      await expectVisibleText(page, [run.model, run.board], path);
+      await expectVisibleText(page, [run.modelName, run.board], path);
       await page.close();
     }
   });

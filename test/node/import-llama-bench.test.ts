@@ -1,11 +1,12 @@
 // The llama-bench importer on real-world-shaped outputs of every mode (test/fixtures/import/llama-bench,
 // shapes cited in SOURCES.md). Expected values are computed by hand from the fixture text.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { importFile } from "../../cli/import/run-import.ts";
+import { describeDevice, thisDevice } from "../../cli/import/this-device.ts";
 import { type Bundle, Bundle as BundleSchema, type Measurement } from "../../schema/bundle.ts";
 import { runCli } from "../support/cli.ts";
 
@@ -240,4 +241,144 @@ describe("edgebench import --json (the real CLI)", () => {
     expect(bundles[0]?.device.board).toBe("Raspberry Pi 5");
     expect(result.stderr).toMatch(/2 bundles from llama-bench/);
   });
+});
+
+describe("what ran the weights", () => {
+  const cli = async (args: string[]) => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-device-"));
+    return { dir, result: await runCli(["import", ...args], { EDGEBENCH_HOME: join(dir, "home") }) };
+  };
+
+  it("refuses a Raspberry Pi 4 BLAS run whose cpu_info is a backend list, writing nothing", async () => {
+    const file = fixture("json-pi4-openblas.json");
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-import-device-"));
+    const out = join(dir, "out");
+    const result = await runCli(["import", file, "--out", out], { EDGEBENCH_HOME: join(dir, "home") });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim()).toBe(
+      `edgebench: ${file}:2: llama-bench's cpu_info "OpenBLAS, CPU" names a backend, not a CPU: say what ran it with --hardware "…" (e.g. --hardware "Raspberry Pi 4 Model B"), or --this-device to use this machine's fingerprint`,
+    );
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("with --hardware, the Pi run is filed under the board; the model file name is kept", async () => {
+    const { result } = await cli(["--json", fixture("json-pi4-openblas.json"), "--hardware", "Raspberry Pi 4 Model B"]);
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = only(z.array(BundleSchema).parse(JSON.parse(result.stdout)));
+    expect(bundle.device).toEqual({ board: "Raspberry Pi 4 Model B" }); // no "OpenBLAS, CPU" anywhere
+    expect(bundle.runtime).toMatchObject({ engine: "llama.cpp", backend: "cpu", version: "b6400" });
+    expect(bundle.model).toMatchObject({
+      name: "gemma-3-270m-it-Q4_K_M",
+      fileName: "gemma-3-270m-it-Q4_K_M.gguf",
+      architecture: "gemma3",
+      quantization: "Q4_K_M",
+    });
+    // 128 tokens in 6.3, 6.4, 6.5 s
+    expect(byLabel(bundle, "tg128").samples).toEqual([20.31746, 20, 19.692308]);
+  });
+
+  it("a CUDA run names its GPU, the backend and the layers offloaded; the host CPU stays the CPU", async () => {
+    const bundle = only(await imported("json-2025-rtx4090-cuda.json"));
+    expect(bundle.device).toEqual({
+      cpu: { model: "AMD Ryzen 9 7950X 16-Core Processor" },
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4090" }],
+    });
+    expect(bundle.runtime.backend).toBe("cuda");
+    expect(bundle.config?.gpuLayers).toBe(99);
+    expect(BundleSchema.safeParse(bundle).success).toBe(true);
+  });
+
+  it("reads GPUs joined with '/' (2024) as one accelerator each", async () => {
+    const bundle = only(await imported("csv-2024-two-gpus-slash.csv"));
+    expect(bundle.device.accelerators).toEqual([
+      { type: "gpu", model: "NVIDIA GeForce RTX 3090" },
+      { type: "gpu", model: "NVIDIA GeForce RTX 3090" },
+    ]);
+    expect(bundle.runtime).toMatchObject({ backend: "cuda", version: "b3175" });
+    expect(bundle.config?.extraFlags).not.toContain("rpc=0");
+  });
+
+  it("a markdown capture takes the GPU from ggml_vulkan's line, as printed", async () => {
+    const bundle = only(await imported("md-2025-console-vulkan-radv.txt", { hardware: "Workstation" }));
+    expect(bundle.device.accelerators).toEqual([
+      { type: "gpu", model: "AMD Radeon RX 7900 XTX (RADV NAVI31)", unifiedMemory: false, driver: "Vulkan (radv)" },
+    ]);
+    expect(bundle.runtime).toMatchObject({ backend: "vulkan", notes: "llama-bench backend: RPC,Vulkan" });
+  });
+
+  it("keeps the CPU of a cpu_info that lists a BLAS backend before it, and drops GPU entries that are not GPUs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-llama-bench-"));
+    const file = join(dir, "x86-blas.jsonl");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      file,
+      `${JSON.stringify({
+        cpu_info: "OpenBLAS, AMD Ryzen 9 7950X 16-Core Processor",
+        gpu_info: "NVIDIA GeForce RTX 4090, RPC[192.168.1.20:50052]",
+        backends: "CUDA,RPC,BLAS",
+        model_type: "llama 3B Q4_K - Medium",
+        n_gpu_layers: 0,
+        n_prompt: 0,
+        n_gen: 128,
+        avg_ts: 25,
+      })}\n`,
+    );
+    const [bundle] = (await importFile(file, "auto", context)).bundles;
+    expect(bundle?.device).toEqual({
+      cpu: { model: "AMD Ryzen 9 7950X 16-Core Processor" },
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4090" }],
+    });
+    // -ngl 0: no layer on the GPU, which the registry reads as a CPU run.
+    expect(bundle?.config?.gpuLayers).toBe(0);
+    expect(bundle?.runtime.backend).toBe("cuda");
+  });
+
+  it("--this-device gives a file without hardware this machine's fingerprint, and says so first", async () => {
+    const file = fixture("json-pi4-openblas.json");
+    const { result } = await cli(["--json", file, "--this-device"]);
+    expect(result.code, result.stderr).toBe(0);
+    const expected = await thisDevice();
+    const bundles = z.array(BundleSchema).parse(JSON.parse(result.stdout));
+    expect(bundles[0]?.device).toEqual(expected);
+    expect(bundles[0]?.device.identity).toBeUndefined();
+    expect(bundles[0]?.device.thermal).toBeUndefined();
+    const [notice, summary] = result.stderr.trim().split("\n");
+    expect(notice).toBe(
+      `Hardware not named in ${file} (llama-bench's cpu_info "OpenBLAS, CPU" names a backend, not a CPU): using this device, ${describeDevice(expected)} (--this-device)`,
+    );
+    expect(summary).toBe(`${file}: 1 bundle from llama-bench`);
+  });
+
+  it("--hardware wins over --this-device, and a file that names its hardware keeps it", async () => {
+    const { result } = await cli([
+      "--json",
+      fixture("json-pi4-openblas.json"),
+      fixture("json-2025-rtx4090-cuda.json"),
+      "--this-device",
+      "--hardware",
+      "Raspberry Pi 4 Model B",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const [pi, gpu] = z.array(BundleSchema).parse(JSON.parse(result.stdout));
+    expect(pi?.device).toEqual({ board: "Raspberry Pi 4 Model B" });
+    expect(gpu?.device.board).toBe("Raspberry Pi 4 Model B");
+    expect(result.stderr).not.toMatch(/this device/);
+    const own = await cli(["--json", fixture("json-2025-rtx4090-cuda.json"), "--this-device"]);
+    expect(own.result.code, own.result.stderr).toBe(0);
+    const [bundle] = z.array(BundleSchema).parse(JSON.parse(own.result.stdout));
+    expect(bundle?.device.cpu).toEqual({ model: "AMD Ryzen 9 7950X 16-Core Processor" });
+    expect(own.result.stderr).not.toMatch(/this device/);
+  });
+
+  it.each([["CPU"], ["OpenBLAS, CPU"], ["unknown"], ["  "]])(
+    "refuses --hardware %j as misuse: it is not hardware",
+    async (name) => {
+      const { result } = await cli([fixture("json-pi4-openblas.json"), "--hardware", name]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.startsWith(`edgebench: --hardware ${JSON.stringify(name)} `), result.stderr).toBe(true);
+      expect(result.stderr).toMatch(/(names a backend|is a placeholder|is empty).*: give the hardware that ran it/);
+    },
+  );
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { deviceFactsAt, scanDeviceLog } from "../../cli/import/formats/device-log.ts";
 import { rkllm } from "../../cli/import/formats/rkllm.ts";
 import { chooseImporter, importFile } from "../../cli/import/run-import.ts";
 import { cleanText } from "../../cli/import/text.ts";
@@ -166,11 +167,119 @@ describe("llama-server", () => {
   });
 });
 
+describe("what ran the weights, from llama.cpp's and Ollama's log lines", () => {
+  it("llama-server with ggml_cuda_init: the GPU, CUDA, 29/29 layers offloaded and the model's 28 blocks", async () => {
+    const [bundle] = await bundlesOf("llama-server", "server-log-cuda-offload.txt");
+    const b = bundle as Bundle;
+    expect(b.device).toEqual({
+      board: "Test board",
+      // "VRAM: 24080 MiB"; "using device CUDA0 (NVIDIA GeForce RTX 4090)" says it is the one used.
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4090", memoryBytes: 24080 * 1024 * 1024 }],
+    });
+    expect(b.runtime).toMatchObject({ engine: "llama-server", backend: "cuda", build: "b6123-a0f7016d" });
+    // llama.cpp counts the output layer: 29 offloaded of 28 blocks + 1, so gpuLayers ≥ layers: all of it.
+    expect(b.config).toMatchObject({ gpuLayers: 29, threads: 16, contextSize: 4096 });
+    expect(b.model).toMatchObject({
+      name: "Llama 3.2 3B Instruct",
+      fileName: "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+      layers: 28,
+      metadata: { name: "Llama 3.2 3B Instruct", basename: "Llama-3.2", sizeLabel: "3B", finetune: "Instruct" },
+    });
+    // 127 tokens in 635 and 762 ms
+    expect(only(b, "decode").samples).toEqual([200, 166.666667]);
+  });
+
+  it("llama-server with ggml_vulkan: the device name as printed, its driver and uma flag, 37/37 layers", async () => {
+    const [bundle] = await bundlesOf("llama-server", "server-log-vulkan-h200.txt");
+    const b = bundle as Bundle;
+    expect(b.device.accelerators).toEqual([
+      { type: "gpu", model: "NVIDIA H200", unifiedMemory: false, driver: "Vulkan (NVIDIA)" },
+    ]);
+    expect(b.runtime.backend).toBe("vulkan");
+    expect(b.config?.gpuLayers).toBe(37);
+    expect(b.model).toMatchObject({ name: "Qwen3 8B", layers: 36, metadata: { basename: "Qwen3", sizeLabel: "8B" } });
+  });
+
+  it("a 2024 server log with a partial offload: 20 of 32 blocks", async () => {
+    const [bundle] = await bundlesOf("llama-server", "server-log-2024-partial.txt");
+    const b = bundle as Bundle;
+    expect(b.device.accelerators).toEqual([{ type: "gpu", model: "NVIDIA GeForce RTX 3060" }]);
+    expect(b.runtime.backend).toBe("cuda");
+    expect(b.config?.gpuLayers).toBe(20);
+    expect(b.model.layers).toBe(32); // llm_load_print_meta: n_layer
+    // 100 tokens in 5000 ms
+    expect(only(b, "decode").mean).toBe(20);
+  });
+
+  it("an Ollama server log before `ollama run --verbose`: inference compute, the offload and the model tag", async () => {
+    const [bundle] = await bundlesOf("ollama", "server-log-cuda-verbose.txt");
+    const b = bundle as Bundle;
+    expect(b.device).toEqual({
+      board: "Test board",
+      accelerators: [{ type: "gpu", model: "NVIDIA GeForce RTX 4090", driver: "CUDA 12.5" }],
+    });
+    expect(b.runtime).toEqual({ engine: "ollama", backend: "cuda" });
+    expect(b.config).toEqual({ gpuLayers: 29 });
+    expect(b.model).toMatchObject({ name: "llama3.2:3b", layers: 28, metadata: { name: "Llama 3.2 3B Instruct" } });
+    // 120 tokens in 600 ms (the cold first reply) and 610 ms
+    expect(only(b, "decode", { cold: true }).samples).toEqual([200]);
+    expect(only(b, "decode", { cold: false }).mean).toBeCloseTo(120 / 0.61, 4);
+  });
+
+  it("a current Ollama log names the GPU in description= (name= is its ggml device); [GIN] lines are not JSON", async () => {
+    const [bundle] = await bundlesOf("ollama", "server-log-description-api.txt");
+    const b = bundle as Bundle;
+    expect(b.device.accelerators).toEqual([
+      { type: "gpu", model: "NVIDIA H200", unifiedMemory: false, driver: "CUDA 12.8" },
+    ]);
+    expect(b.runtime.backend).toBe("cuda");
+    expect(b.config?.gpuLayers).toBe(37);
+    expect(b.model).toMatchObject({ name: "qwen3:8b", layers: 36 });
+    expect(only(b, "decode").mean).toBe(150); // 150 tokens in 1e9 ns
+  });
+
+  it("Ollama's own log shapes: a CPU-only machine, Metal without a name, a ROCm GPU named by its PCI id", () => {
+    // Lines from ollama/ollama app/server/server_test.go (TestGetInferenceInfo).
+    const cpu = scanDeviceLog(
+      'time=2025-07-01T17:59:51.470Z level=INFO source=types.go:130 msg="inference compute" id=0 library=cpu variant="" compute="" driver=0.0 name="" total="31.3 GiB" available="30.4 GiB"',
+    );
+    expect(deviceFactsAt(cpu, 1)).toEqual({ accelerators: [], backend: "cpu" });
+    const metal = scanDeviceLog(
+      'time=2025-06-30T09:23:07.416-07:00 level=INFO source=types.go:130 msg="inference compute" id=0 library=metal variant="" compute="" driver=0.0 name="" total="96.0 GiB" available="96.0 GiB"',
+    );
+    expect(deviceFactsAt(metal, 1).accelerators).toEqual([]);
+    const frank = scanDeviceLog(
+      [
+        'time=2025-07-01T19:36:13.315Z level=INFO source=types.go:130 msg="inference compute" id=GPU-d6de3398-9932-6902-11ec-fee8e424c8a2 library=cuda variant=v12 compute=7.5 driver=12.8 name="NVIDIA GeForce RTX 2080 Ti" total="10.6 GiB" available="10.4 GiB"',
+        'time=2025-07-01T19:36:13.315Z level=INFO source=types.go:130 msg="inference compute" id=GPU-9abb57639fa80c50 library=rocm variant="" compute=gfx1030 driver=6.3 name=1002:73bf total="16.0 GiB" available="1.3 GiB"',
+      ].join("\n"),
+    );
+    // "1002:73bf" is a PCI id, not a GPU name: it names nothing, so it is left out.
+    expect(deviceFactsAt(frank, 2).accelerators).toEqual([
+      { type: "gpu", model: "NVIDIA GeForce RTX 2080 Ti", driver: "CUDA 12.8" },
+    ]);
+  });
+
+  it("a file without hardware and without --hardware says what to pass", async () => {
+    const error = await importFile(fixture("llama-server", "server-log-vulkan-h200.txt"), "auto", {
+      now: context.now,
+      toolVersion: context.toolVersion,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(
+      /the file does not say which hardware it ran on \(it names the GPU NVIDIA H200, which is kept, but a bundle also names its host\): say what ran it with --hardware .*--this-device/,
+    );
+  });
+});
+
 describe("mlx", () => {
   it("reads two mlx_lm.generate runs as samples, with the largest peak memory in 10^9-byte GB", async () => {
     const [bundle] = await bundlesOf("mlx", "generate-two-runs.txt");
     const b = bundle as Bundle;
     expect(b.model.name).toBe("mlx-community/Llama-3.2-1B-Instruct-4bit");
+    expect(b.model.huggingFaceRepo).toBe("mlx-community/Llama-3.2-1B-Instruct-4bit");
     expect(only(b, "decode", { nGen: 100 }).samples).toEqual([50, 40]);
     expect(only(b, "prefill", { nPrompt: 12 }).mean).toBe(130);
     expect(b.memory?.peakReportedBytes).toBe(1_250_000_000);
@@ -276,8 +385,29 @@ describe("rkllm", () => {
 
 describe("detection among every importer", () => {
   it.each([
-    ["ollama", ["generate.json", "chat-stream-crlf.ndjson", "verbose-ansi-two-models.txt", "seed-004-api.ndjson"]],
-    ["llama-server", ["completion-three.json", "chat-stream.sse", "server-log-crlf.txt", "llama-print-timings.txt"]],
+    [
+      "ollama",
+      [
+        "generate.json",
+        "chat-stream-crlf.ndjson",
+        "verbose-ansi-two-models.txt",
+        "seed-004-api.ndjson",
+        "server-log-cuda-verbose.txt",
+        "server-log-description-api.txt",
+      ],
+    ],
+    [
+      "llama-server",
+      [
+        "completion-three.json",
+        "chat-stream.sse",
+        "server-log-crlf.txt",
+        "llama-print-timings.txt",
+        "server-log-cuda-offload.txt",
+        "server-log-vulkan-h200.txt",
+        "server-log-2024-partial.txt",
+      ],
+    ],
     ["mlx", ["generate-two-runs.txt", "generate-old.txt", "benchmark.txt"]],
     ["rkllm", ["seed-000-gemma-3-270m.txt", "chat-two-tables-crlf.txt", "no-prefix-vision.txt"]],
   ])("%s files are recognised as %s", (format, names) => {

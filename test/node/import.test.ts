@@ -6,6 +6,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gpuNames } from "../../cli/import/formats/llama-bench-fields.ts";
+import { acceleratorName, hardwareOfList, notHardware } from "../../cli/import/hardware.ts";
 import { cleanText, repairMojibake, stripAnsi } from "../../cli/import/text.ts";
 import { runCli } from "../support/cli.ts";
 
@@ -36,6 +38,71 @@ describe("cleaning console captures", () => {
 
   it("drops a byte-order mark", () => {
     expect(cleanText("\uFEFF{}")).toBe("{}");
+  });
+});
+
+describe("names that are not hardware", () => {
+  it.each([
+    ["OpenBLAS, CPU", "backend"], // llama-bench's cpu_info of a BLAS build on a CPU /proc/cpuinfo does not name
+    ["CPU", "backend"],
+    ["BLAS", "backend"],
+    ["CUDA", "backend"],
+    ["Metal", "backend"],
+    ["Vulkan", "backend"],
+    ["CUDA0", "backend"], // Ollama's name= since 0.12: the ggml device
+    ["MTL0", "backend"],
+    ["RPC[192.168.1.20:50052]", "backend"],
+    ["CUDA,RPC", "backend"],
+    ["Metal, BLAS", "backend"],
+    ["GPU", "backend"],
+    ["", "empty"],
+    ["   ", "empty"],
+    ["unknown", "placeholder"],
+    ["N/A", "placeholder"],
+    ["(null)", "placeholder"],
+    ["-", "placeholder"], // lscpu's Model name on some Arm boards
+    ["To Be Filled By O.E.M.", "placeholder"],
+    ["1002:73bf", "pci"], // Ollama's ROCm name= before 0.12
+  ])("%j is not hardware (%s)", (name, why) => {
+    expect(notHardware(name)).toBe(why);
+  });
+
+  it.each([
+    "Raspberry Pi 4 Model B",
+    "ARM Cortex-A76",
+    "ARMv7 Processor rev 3 (v7l)",
+    "AMD Ryzen 9 7950X 16-Core Processor",
+    "Apple M2",
+    "NVIDIA GeForce RTX 4090",
+    "NVIDIA H200",
+    "Intel(R) Arc(TM) A770 Graphics",
+    "AMD Radeon RX 7900 XTX (RADV NAVI31)",
+    "Rockchip RK3588",
+    "Cortex-A72",
+  ])("%j is hardware", (name) => {
+    expect(notHardware(name)).toBeUndefined();
+  });
+
+  it("keeps the hardware of a printed list and drops the backends", () => {
+    expect(hardwareOfList("OpenBLAS, AMD Ryzen 9 7950X 16-Core Processor")).toBe("AMD Ryzen 9 7950X 16-Core Processor");
+    expect(hardwareOfList("OpenBLAS, CPU")).toBeUndefined();
+    expect(hardwareOfList("ARM Cortex-A76")).toBe("ARM Cortex-A76");
+  });
+
+  it("keeps a GPU name as printed when the schema takes it, else drops only what the schema refuses", () => {
+    expect(acceleratorName("AMD Radeon RX 7900 XTX (RADV NAVI31)")).toEqual({
+      model: "AMD Radeon RX 7900 XTX (RADV NAVI31)",
+    });
+    expect(acceleratorName("AMD Radeon Graphics (RADV GFX1103_R1; LLVM 17)")).toEqual({
+      model: "AMD Radeon Graphics",
+      notes: 'printed as "AMD Radeon Graphics (RADV GFX1103_R1; LLVM 17)"',
+    });
+    expect(acceleratorName("CUDA0")).toBeUndefined();
+    expect(gpuNames("NVIDIA GeForce RTX 3090/NVIDIA GeForce RTX 3090")).toEqual([
+      "NVIDIA GeForce RTX 3090",
+      "NVIDIA GeForce RTX 3090",
+    ]);
+    expect(gpuNames("NVIDIA H200, NVIDIA H200")).toEqual(["NVIDIA H200", "NVIDIA H200"]);
   });
 });
 

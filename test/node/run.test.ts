@@ -34,9 +34,14 @@ function expectStatistics(m: Measurement | undefined, repetitions: number) {
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
   // Stored figures keep 6 significant digits.
   expect(Math.abs((m?.mean as number) - mean) / mean).toBeLessThan(1e-5);
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = (sorted[(repetitions - 1) >> 1] as number) / 2 + (sorted[repetitions >> 1] as number) / 2;
+  expect(Math.abs((m?.median as number) - middle) / middle).toBeLessThan(1e-5);
   expect(m?.min).toBe(Math.min(...samples));
   expect(m?.max).toBe(Math.max(...samples));
   expect(m?.repetitions).toBe(repetitions);
+  // Every warm measurement comes after one untimed run of its shape.
+  expect(m?.warmup).toBe(1);
 }
 
 describe("edgebench run on the counter model", () => {
@@ -59,6 +64,12 @@ describe("edgebench run on the counter model", () => {
   it("writes a valid bundle that identifies the model file and this device", async () => {
     expect(Bundle.safeParse(bundle).success).toBe(true);
     expect(bundle.model).toMatchObject({ format: "gguf", architecture: "llama", quantization: "Q8_0", vocabSize: 394 });
+    // GGUF llama.block_count and the general.* naming keys the fixture writes (it writes general.name only).
+    expect(bundle.model).toMatchObject({
+      name: "edgebench-counter",
+      layers: 2,
+      metadata: { name: "edgebench-counter" },
+    });
     expect(bundle.model.fileBytes).toBe((await stat(counter)).size);
     const { createHash } = await import("node:crypto");
     expect(bundle.model.sha256).toBe(
@@ -72,40 +83,57 @@ describe("edgebench run on the counter model", () => {
     expect(bundle.provenance).toMatchObject({ method: "measured", tool: { name: "edgebench" } });
   });
 
-  it("keeps the cold load and the warm-up run apart from the repetitions", () => {
+  it("keeps the cold load and the first generation after it apart from the repetitions", () => {
     expect(bundle.measurements.filter((m) => m.kind === "load")).toEqual([
       expect.objectContaining({ cold: true, repetitions: 1, unit: "ms" }),
     ]);
-    const warmup = find(bundle, "decode", "tg16", true);
-    expect(warmup).toMatchObject({ nGen: 16, repetitions: 1 });
+    const cold = find(bundle, "decode", "tg16", true);
+    expect(cold).toMatchObject({ nGen: 16, repetitions: 1, timing: "engine" });
+    // Nothing ran before it: a cold figure has no warm-up.
+    expect(cold?.warmup).toBeUndefined();
     expect(find(bundle, "decode", "tg32", true)).toBeUndefined();
   });
 
-  it("repeats every prefill and decode size, with raw samples and their statistics", () => {
+  it("repeats every prefill and decode size after a warm-up, with raw samples, their median and statistics", () => {
     expectStatistics(find(bundle, "prefill", "pp32"), 2);
     expectStatistics(find(bundle, "prefill", "pp64"), 2);
     expectStatistics(find(bundle, "decode", "tg16"), 2);
     expectStatistics(find(bundle, "decode", "tg32"), 2);
-    expect(find(bundle, "prefill", "pp64")).toMatchObject({ nPrompt: 64, unit: "tokens/s" });
-    expect(find(bundle, "decode", "tg32")).toMatchObject({ nGen: 32, depth: 16, unit: "tokens/s" });
+    expectStatistics(find(bundle, "decode", "tg32 delivered"), 2);
+    expect(find(bundle, "prefill", "pp64")).toMatchObject({ nPrompt: 64, unit: "tokens/s", timing: "engine" });
+    expect(find(bundle, "decode", "tg32")).toMatchObject({ nGen: 32, depth: 16, unit: "tokens/s", timing: "engine" });
+    expect(find(bundle, "decode", "tg32 delivered")).toMatchObject({ nGen: 32, depth: 16, timing: "delivered" });
     expectStatistics(find(bundle, "ttft", "ttft@32"), 2);
   });
 
-  it("times tokens consistently: per-token latency matches the decode rate, and nothing beats the wall clock", () => {
-    const decode = find(bundle, "decode", "tg32") as Measurement;
+  it("times tokens consistently: llama.cpp's eval time inside the delivered time, per-token latency matching the delivered rate, nothing beating the wall clock", () => {
+    const engine = find(bundle, "decode", "tg32") as Measurement;
+    const delivered = find(bundle, "decode", "tg32 delivered") as Measurement;
     const perToken = find(bundle, "token_latency", "tg32 per token") as Measurement;
+    // The same generations timed twice: llama.cpp's decodes happen between the first token's arrival and
+    // the last one's, so for each repetition the engine rate is at least the delivered one.
+    expect(engine.samples?.length).toBe(delivered.samples?.length);
+    for (const [i, rate] of (engine.samples ?? []).entries()) {
+      expect(rate).toBeGreaterThanOrEqual(delivered.samples?.[i] as number);
+    }
     // 31 gaps per run of 32 tokens, two runs.
     expect(perToken.repetitions).toBe(62);
     expect(perToken.p50).toBeLessThanOrEqual(perToken.p95 as number);
-    // Each run's decode rate is the inverse of its mean gap; over two runs the two agree closely
+    // Each run's delivered rate is the inverse of its mean gap; over two runs the two agree closely
     // (exactly only when the runs took the same time).
     const fromGaps = 1000 / (perToken.mean as number);
-    expect(Math.abs(fromGaps - (decode.mean as number)) / (decode.mean as number)).toBeLessThan(0.2);
-    const decodedTokens = bundle.measurements
-      .filter((m) => m.kind === "decode")
-      .reduce((sum, m) => sum + (m.nGen as number) * (m.repetitions as number), 0);
-    const slowest = Math.min(...bundle.measurements.filter((m) => m.kind === "decode").map((m) => m.min as number));
+    expect(Math.abs(fromGaps - (delivered.mean as number)) / (delivered.mean as number)).toBeLessThan(0.2);
+    const engineDecodes = bundle.measurements.filter((m) => m.kind === "decode" && m.timing === "engine");
+    const decodedTokens = engineDecodes.reduce((sum, m) => sum + (m.nGen as number) * (m.repetitions as number), 0);
+    const slowest = Math.min(...engineDecodes.map((m) => m.min as number));
     expect((decodedTokens / slowest) * 1000).toBeLessThan(wallMs);
+  });
+
+  it("headlines the median of engine-timed repetitions, with the delivered rate beside it", () => {
+    // The registry's headline is the measurement's median, and a delivered decode rate is never it.
+    const s = summarize(bundle);
+    expect(s.decodeTps).toBe(find(bundle, "decode", "tg32")?.median);
+    expect(s.prefillTps).toBe(find(bundle, "prefill", "pp64")?.median);
   });
 
   it("passes its known-answer suite and fails the perplexity gate: it counts, it does not model language", () => {
@@ -126,6 +154,62 @@ describe("edgebench run on the counter model", () => {
     expect(bundle.memory?.modelBytes).toBeGreaterThan(0);
   });
 });
+
+describe("warm-up", () => {
+  it("runs every test's shape once, untimed, before its repetitions; with --repetitions 1 the one sample is the run after it", async () => {
+    const out = join(dir, "warmup.json");
+    const trace = join(dir, "warmup-trace.jsonl");
+    const args = [...QUICK, "--repetitions", "1", "--no-builtin-suite", "--perplexity-tokens", "0", "--out", out];
+    const result = await runModel(counter, args, { ...env, EDGEBENCH_TEST_TRACE: trace });
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = result.bundle as Bundle;
+    // What the measurement process ran, with llama.cpp's own count of what it evaluated each time.
+    const ran = (await readFile(trace, "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as TraceLine);
+    const runsOf = (kind: string, size: Partial<TraceLine>) =>
+      ran.filter((r) => r.kind === kind && Object.entries(size).every(([k, v]) => r[k as keyof TraceLine] === v));
+
+    for (const n of [32, 64]) {
+      const runs = runsOf("prefill", { nPrompt: n });
+      // The warm-up and the one repetition both reached llama.cpp, each evaluating the whole prompt.
+      expect(runs).toHaveLength(2);
+      for (const r of runs) expect((r.engine?.promptTokens ?? 0) + (r.engine?.evalRuns ?? 0)).toBe(n);
+      const m = find(bundle, "prefill", `pp${n}`);
+      expect(m).toMatchObject({ warmup: 1, repetitions: 1, timing: "engine" });
+      expect(m?.samples).toEqual([
+        sig6(n / (((runs[1]?.engine?.promptMs ?? 0) + (runs[1]?.engine?.evalMs ?? 0)) / 1000)),
+      ]);
+    }
+    // tg16 ran three times: the cold first generation, the warm-up, the repetition.
+    const tg16 = runsOf("decode", { nGen: 16 });
+    expect(tg16).toHaveLength(3);
+    // 16 tokens generated: 15 single-token decodes (the last token is sampled, not decoded).
+    for (const r of tg16) expect(r.engine?.evalRuns).toBe(15);
+    const engineRate = (r: TraceLine | undefined) =>
+      sig6((r?.engine?.evalRuns ?? 0) / ((r?.engine?.evalMs ?? 0) / 1000));
+    expect(find(bundle, "decode", "tg16", true)?.samples).toEqual([engineRate(tg16[0])]);
+    expect(find(bundle, "decode", "tg16")).toMatchObject({ warmup: 1, repetitions: 1, samples: [engineRate(tg16[2])] });
+    expect(find(bundle, "decode", "tg16 delivered")).toMatchObject({ warmup: 1, repetitions: 1, timing: "delivered" });
+    const tg32 = runsOf("decode", { nGen: 32 });
+    expect(tg32).toHaveLength(2);
+    expect(find(bundle, "decode", "tg32")).toMatchObject({ warmup: 1, repetitions: 1, samples: [engineRate(tg32[1])] });
+    expect(runsOf("ttft", { nPrompt: 32 })).toHaveLength(2);
+    expect(find(bundle, "ttft", "ttft@32")).toMatchObject({ warmup: 1, repetitions: 1 });
+    expect(find(bundle, "ttft", "ttft@32")?.samples).toHaveLength(1);
+  });
+});
+
+interface TraceLine {
+  kind: string;
+  nPrompt?: number;
+  nGen?: number;
+  engine: { promptTokens: number; promptMs: number; evalRuns: number; evalMs: number } | null;
+}
+
+/** As the bundle stores figures: 6 significant digits. */
+const sig6 = (v: number) => Number(v.toPrecision(6));
 
 describe("quality gates and lints", () => {
   it("flags the looper model's output as degenerate and fails it", async () => {

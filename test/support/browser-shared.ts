@@ -25,10 +25,13 @@ export const PAYLOADS = {
 
 export interface HostileRun {
   id: string;
+  /** The hardware and model names the bundle gave (payloads). */
   board: string;
   model: string;
   hardwareSlug: string;
   modelSlug: string;
+  /** The name the registry filed the model under (its canonical name, derived from the payload). */
+  modelName: string;
 }
 
 export interface BrowserSuite {
@@ -48,4 +51,7 @@ export interface BrowserSuite {
   /** Seed 003 (a sweep of 31 configurations) and seed 004 (a soak). */
   sweepRunId: string;
   soakRunId: string;
+  /** The real H200 run (every layer on the GPU) and its partial-offload reshaping (24 of 28 layers). */
+  gpuRunId: string;
+  gpuPartialRunId: string;
 }

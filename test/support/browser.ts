@@ -48,6 +48,8 @@ export function pageTypes(): PageType[] {
     { name: "run", path: `/runs/${s.plainRunId}/` },
     { name: "run-sweep", path: `/runs/${s.sweepRunId}/` },
     { name: "run-soak", path: `/runs/${s.soakRunId}/` },
+    { name: "run-gpu", path: `/runs/${s.gpuRunId}/` },
+    { name: "run-gpu-partial", path: `/runs/${s.gpuPartialRunId}/` },
     { name: "compare-index", path: "/compare/", feature: "compare pages" },
     { name: "compare", path: "", feature: "compare pages" },
     { name: "history-index", path: "/history/", feature: "history pages" },

@@ -7,4 +7,8 @@ export interface NodeSigned {
   seeds: Array<{ file: string; envelope: Envelope }>;
   /** A bundle built by the test factory, signed: interop does not hang on the seed files alone. */
   sample: Envelope;
+  /** The real H200 bundle of test/fixtures/gpu/ (unsigned), dated now: tests sign it as they need. */
+  gpuSample: Record<string, unknown>;
+  /** Bundles the real importers made in Node from files in test/fixtures/ (unsigned), by name. */
+  imported: Record<string, Array<Record<string, unknown>>>;
 }

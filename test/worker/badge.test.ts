@@ -76,7 +76,7 @@ describe("GET /badge/:model/:hardware.svg", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'unsafe-inline'");
     expect(svg.startsWith("<svg")).toBe(true);
-    expect(titleOf(svg)).toBe("edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: 12.0 tok/s · quality pass");
+    expect(titleOf(svg)).toBe("edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: 12.0 tok/s · quality pass");
     expect(svg).toContain(`fill="${FILL.brightgreen}"`);
     expect(svg).toContain(`href="${BASE}/models/qwen3-4b/"`);
   });
@@ -86,11 +86,11 @@ describe("GET /badge/:model/:hardware.svg", () => {
     const prefill = await svgBadge("qwen3-4b/raspberry-pi-5.svg?metric=prefill_tps");
     // makeBundle's prefill samples are 41.2, 40.8 and 41.0 with a mean of 41.
     expect(titleOf(prefill.svg)).toBe(
-      "edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: prefill 41.0 tok/s · quality unknown",
+      "edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: prefill 41.0 tok/s · quality unknown",
     );
     expect(prefill.svg).toContain(`fill="${FILL.greyBlue}"`);
     const ttft = await svgBadge("qwen3-4b/raspberry-pi-5.svg?metric=ttft_ms");
-    expect(titleOf(ttft.svg)).toBe("edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: TTFT 180 ms · quality unknown");
+    expect(titleOf(ttft.svg)).toBe("edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: TTFT 180 ms · quality unknown");
     const bad = await svgBadge("qwen3-4b/raspberry-pi-5.svg?metric=speed");
     expect(bad.res.status).toBe(200);
     expect(titleOf(bad.svg)).toBe("edgebench: unknown metric");
@@ -99,12 +99,12 @@ describe("GET /badge/:model/:hardware.svg", () => {
   it("prefers a slower ranked run to a faster one that failed quality, and shows a failure in red", async () => {
     await submit({ board: "Raspberry Pi 5", model: "Qwen3-4B", decodeTps: 30, qualityFail: "degenerate output" });
     const onlyFailed = await svgBadge("qwen3-4b/raspberry-pi-5.svg");
-    expect(titleOf(onlyFailed.svg)).toBe("edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: 30.0 tok/s · quality fail");
+    expect(titleOf(onlyFailed.svg)).toBe("edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: 30.0 tok/s · quality fail");
     expect(onlyFailed.svg).toContain(`fill="${FILL.red}"`);
 
     await submit({ board: "Raspberry Pi 5", model: "Qwen3-4B", decodeTps: 8, quality: "pass" });
     const { svg } = await svgBadge("qwen3-4b/raspberry-pi-5.svg");
-    expect(titleOf(svg)).toBe("edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: 8.0 tok/s · quality pass");
+    expect(titleOf(svg)).toBe("edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: 8.0 tok/s · quality pass");
   });
 
   it("leaves hidden runs out", async () => {
@@ -141,7 +141,7 @@ describe("GET /badge/:model/:hardware.svg", () => {
   it("resolves built-in and moderator-added aliases of the model and the hardware", async () => {
     await submit({ board: "Raspberry Pi 4 Model B Rev 1.4", model: "Qwen3-4B", decodeTps: 6.5, quality: "pass" });
     expect((await admin("/aliases", { kind: "model", alias: "qwen-3-4b", slug: "qwen3-4b" })).status).toBe(201);
-    const expected = "edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 4 Model B Rev 1.4: 6.5 tok/s · quality pass";
+    const expected = "edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 4 Model B Rev 1.4: 6.5 tok/s · quality pass";
     for (const path of ["qwen3-4b/raspberry-pi-4", "qwen3-4b/rpi4", "qwen-3-4b/pi-4", "qwen-3-4b/raspberry-pi-4b"]) {
       const { svg } = await svgBadge(`${path}.svg`);
       expect(titleOf(svg), path).toBe(expected);
@@ -203,13 +203,13 @@ describe("GET /badge/:model/:hardware.json", () => {
     expect(res.headers.get("etag")).toMatch(/^"[0-9a-f]+"$/);
     expect(ShieldsEndpoint.parse(await res.json())).toEqual({
       schemaVersion: 1,
-      label: "edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5",
+      label: "edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5",
       message: "12.0 tok/s · quality pass",
       color: "brightgreen",
       cacheSeconds: 300,
     });
     const { svg } = await svgBadge("qwen3-4b/raspberry-pi-5.svg");
-    expect(titleOf(svg)).toBe("edgebench · Qwen3-4B Q4_K_M · Raspberry Pi 5: 12.0 tok/s · quality pass");
+    expect(titleOf(svg)).toBe("edgebench · Qwen3 4B Q4_K_M · Raspberry Pi 5: 12.0 tok/s · quality pass");
 
     expect(await endpointBadge("qwen3-4b/raspberry-pi-5.json?metric=prefill_tps")).toMatchObject({
       message: "prefill 41.0 tok/s · quality pass",

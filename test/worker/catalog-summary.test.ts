@@ -33,7 +33,7 @@ async function submit(key: KeyPair, options: BundleOptions & { version?: string 
 /** What the catalogs must say, from every run: visible runs, distinct partners, best ranked decode. */
 async function expected() {
   const hardware = await env.DB.prepare(
-    `select h.slug, h.name,
+    `select h.slug, h.name, h.kind,
        count(r.id) as runs,
        count(distinct r.model_slug) as models,
        max(case when r.rank_group = 0 then r.decode_tps end) as bestDecodeTps
@@ -41,7 +41,7 @@ async function expected() {
      group by h.slug order by h.name`,
   ).all();
   const models = await env.DB.prepare(
-    `select m.slug, m.name, m.family, m.parameters,
+    `select m.slug, m.name, m.family, m.parameters, m.variant, m.base_slug as baseSlug,
        count(r.id) as runs,
        count(distinct r.hardware_slug) as hardware
      from models m left join runs r on r.model_slug = m.slug and r.hidden_reason is null

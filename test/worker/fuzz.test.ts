@@ -158,9 +158,9 @@ describe("fuzzing POST /v1/runs", { timeout: 120_000 }, () => {
       node.x = child;
       node = child;
     }
-    expect(await expectSafe(JSON.stringify(await signed(nested)))).toBe(400);
+    expect(await expectSafe(JSON.stringify(await signed(nested)))).toBe(422);
     const wide = makeBundle() as unknown as { measurements: unknown[] };
     wide.measurements = Array.from({ length: 5000 }, () => ({ kind: "decode", unit: "tokens/s", mean: 1 }));
-    expect(await expectSafe(JSON.stringify(await signed(wide as never)))).toBe(400);
+    expect(await expectSafe(JSON.stringify(await signed(wide as never)))).toBe(422);
   });
 });

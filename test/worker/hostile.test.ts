@@ -143,7 +143,8 @@ describe("hostile bodies on the write routes", { timeout: 120_000 }, () => {
         for (const [name, payload] of cases) {
           const before = await rowCounts();
           const res = await post(route, JSON.stringify(await signed(payload)));
-          expect(res.status, name).toBe(400);
+          // Well-formed and signed, but not a valid bundle: unprocessable content.
+          expect(res.status, name).toBe(422);
           await expectRefused(res, before, `${route} ${name}`);
         }
         // A lone surrogate has no UTF-8 form, so it cannot be signed over; sent anyway, it is refused.
@@ -180,7 +181,7 @@ describe("hostile strings inside validly signed bundles", { timeout: 120_000 }, 
       const text = await res.text();
       expect(res.status, `${s.name}: ${text.slice(0, 300)}`).toBe(200);
       const answer = DryRunResponse.parse(JSON.parse(text));
-      if (nameable(s)) expect(answer.summary.modelName, s.name).toBe(s.value);
+      if (nameable(s)) expect(answer.summary.sourceModelName, s.name).toBe(s.value);
       expect(await rowCounts(), s.name).toEqual(before);
     }
   });
@@ -204,7 +205,8 @@ describe("hostile strings inside validly signed bundles", { timeout: 120_000 }, 
       expect(detail.envelope.payload, s.name).toEqual(payload);
       expect((detail.envelope.payload as { notes: string }).notes, s.name).toBe(s.value);
       if (!named) continue;
-      expect(detail.run.modelName, s.name).toBe(s.value);
+      // The names as the bundle gave them, verbatim (the canonical model name is derived from it).
+      expect(detail.run.sourceModelName, s.name).toBe(s.value);
       expect(detail.run.hardwareName, s.name).toBe(s.value);
 
       // The catalog and the leaderboard, under the slugs the ingest rules gave them.

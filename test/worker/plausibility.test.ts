@@ -30,7 +30,7 @@ describe("plausibility", () => {
     expect(run.rankedApart).toBe(true);
     const flag = run.flags.find((f) => f.code === "implausible_speed");
     expect(flag?.reason).toMatch(/decode 500\.00 tok\/s is above the physical bound of 3\.20 tok\/s/);
-    expect(flag?.reason).toMatch(/raspberry-pi-4's peak 12\.8 GB\/s/);
+    expect(flag?.reason).toMatch(/Raspberry Pi 4 \(.*\) 12\.8 GB\/s \(LPDDR4-3200, 32-bit\)/);
     const board = Leaderboard.parse(await (await call("/v1/leaderboard?hardware=raspberry-pi-4")).json());
     expect(board.items[0]).toMatchObject({ modelName: "Big-7B", rankedApart: true });
   });
@@ -162,7 +162,7 @@ describe("POST /v1/runs/dry-run", () => {
     expect(await rowCounts()).toEqual({ runs: 0, devices: 0, hardware: 0, models: 0 });
   });
 
-  it("answers an invalid bundle with the same 400 as the real route", async () => {
+  it("answers an invalid bundle with the same 422 as the real route", async () => {
     const bundle: Record<string, unknown> = { ...makeBundle() };
     delete bundle.runtime;
     const res = await call("/v1/runs/dry-run", {
@@ -170,7 +170,7 @@ describe("POST /v1/runs/dry-run", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(await signed(bundle)),
     });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     expect(ErrorBody.parse(await res.json()).error.details).toContainEqual({
       path: "payload.runtime",
       message: expect.any(String),

@@ -152,7 +152,7 @@ describe("POST /v1/runs/batch", () => {
       [1, 401, "bad_signature"],
       [2, 401, "bad_signature"],
       [3, 401, "bad_signature"],
-      [4, 400, "invalid_bundle"],
+      [4, 422, "invalid_bundle"],
       [5, 200, "stored"],
       [6, 409, "nonce_reused"],
       [7, 403, "key_revoked"],

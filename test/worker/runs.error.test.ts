@@ -72,20 +72,20 @@ describe("POST /v1/runs refuses bad input and writes nothing", () => {
     expect(await rowCounts()).toEqual(EMPTY);
   });
 
-  it("400 naming the path of a signed payload that is not a valid bundle", async () => {
+  it("422 naming the path of a signed payload that is not a valid bundle", async () => {
     const bundle: Record<string, unknown> = { ...makeBundle() };
     delete bundle.device;
-    const error = await expectError(await postJson(await signed(bundle)), 400, "invalid_bundle");
+    const error = await expectError(await postJson(await signed(bundle)), 422, "invalid_bundle");
     expect(error.details).toContainEqual({ path: "payload.device", message: expect.any(String) });
     expect(await rowCounts()).toEqual(EMPTY);
   });
 
-  it("400 naming a wrong unit and an unknown field", async () => {
+  it("422 naming a wrong unit and an unknown field", async () => {
     const bundle = makeBundle();
     const payload = JSON.parse(JSON.stringify(bundle));
     payload.measurements[2].unit = "ms";
     payload.model.colour = "blue";
-    const error = await expectError(await postJson(await signed(payload)), 400, "invalid_bundle");
+    const error = await expectError(await postJson(await signed(payload)), 422, "invalid_bundle");
     expect(error.details?.map((d) => d.path).sort()).toEqual(["payload.measurements[2].unit", "payload.model.colour"]);
     expect(await rowCounts()).toEqual(EMPTY);
   });

@@ -149,7 +149,7 @@ describe("catalogs", () => {
     await postJson(await signed(makeBundle({ decodeTps: 20, model: "Fast-0.5B" })));
     const hardware = (await (await call("/v1/hardware")).json()) as { items: unknown[] };
     expect(hardware.items).toEqual([
-      { slug: "test-board-1", name: "Test Board 1", runs: 2, models: 2, bestDecodeTps: 20 },
+      { slug: "test-board-1", name: "Test Board 1", kind: "system", runs: 2, models: 2, bestDecodeTps: 20 },
     ]);
     const models = (await (await call("/v1/models")).json()) as { items: Array<{ slug: string; runs: number }> };
     expect(models.items.map((m) => [m.slug, m.runs])).toEqual([

@@ -1,8 +1,10 @@
 // Queries over runs. Routes call these; no SQL lives in a route handler.
 import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { REPRODUCTION_TOLERANCE, type ReproductionLevel, RunFlag, type RunRow } from "../../schema/api.ts";
+import type { Bundle } from "../../schema/bundle.ts";
 import { annotations, cells, devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
-import { cellParts } from "../../schema/summary.ts";
+import { modelIdentityOf } from "../../schema/slug.ts";
+import { cellParts, type RunSummary } from "../../schema/summary.ts";
 import type { Database } from "./database.ts";
 
 // Every column but the envelope, plus the cell's reproduction level: list queries never read the
@@ -12,8 +14,15 @@ export const rowColumns = {
   deviceId: runs.deviceId,
   hardwareSlug: runs.hardwareSlug,
   hardwareName: runs.hardwareName,
+  hardwareKind: runs.hardwareKind,
+  sourceHardwareName: runs.sourceHardwareName,
+  hostCpu: runs.hostCpu,
+  hostRamBytes: runs.hostRamBytes,
+  gpuLayers: runs.gpuLayers,
+  modelLayers: runs.modelLayers,
   modelSlug: runs.modelSlug,
   modelName: runs.modelName,
+  sourceModelName: runs.sourceModelName,
   quantization: runs.quantization,
   parameters: runs.parameters,
   engine: runs.engine,
@@ -26,6 +35,8 @@ export const rowColumns = {
   ttftMs: runs.ttftMs,
   loadMs: runs.loadMs,
   peakMemoryBytes: runs.peakMemoryBytes,
+  peakVramBytes: runs.peakVramBytes,
+  decodeDeliveredTps: runs.decodeDeliveredTps,
   qualityStatus: runs.qualityStatus,
   qualityReason: runs.qualityReason,
   qualityScore: runs.qualityScore,
@@ -44,7 +55,7 @@ export const rowColumns = {
   retractionReason: runs.retractionReason,
   reproduction: runs.reproduction,
 };
-export type RowRecord = Omit<RunRecord, "envelope" | "cell" | "nonce" | "versionKey">;
+export type RowRecord = Omit<RunRecord, "envelope" | "cell" | "nonce" | "versionKey" | "identityVersion">;
 
 export function parseFlags(text: string): RunFlag[] {
   try {
@@ -74,6 +85,20 @@ export function toRunRow(record: RowRecord, baseUrl: string): RunRow {
     flags: parseFlags(flags),
     status,
     statusReason: retractedAt ? retractionReason : hiddenReason,
+  };
+}
+
+/** A model's catalog row as its first run describes it: the canonical identity, its base for a fine-tune. */
+export function modelCatalogRow(bundle: Bundle, summary: RunSummary, at: string) {
+  const identity = modelIdentityOf(bundle);
+  return {
+    slug: summary.modelSlug,
+    name: summary.modelName,
+    family: identity.recognized ? identity.family : (bundle.model.family ?? null),
+    parameters: summary.parameters,
+    variant: identity.variant,
+    baseSlug: identity.baseSlug,
+    firstSeenAt: at,
   };
 }
 
@@ -109,6 +134,8 @@ export interface LeaderboardQuery {
   quantization?: string | undefined;
   engine?: string | undefined;
   backend?: string | undefined;
+  kind?: "gpu" | "system" | undefined;
+  hostCpu?: string | undefined;
   quality?: "pass" | "fail" | "unknown" | undefined;
   reproduction?: ReproductionLevel | undefined;
   metric: LeaderboardMetric;
@@ -129,6 +156,8 @@ export function leaderboardQuery(db: Database, q: LeaderboardQuery) {
     q.quantization ? eq(runs.quantization, q.quantization) : undefined,
     q.engine ? eq(runs.engine, q.engine as RunRecord["engine"]) : undefined,
     q.backend ? eq(runs.backend, q.backend as NonNullable<RunRecord["backend"]>) : undefined,
+    q.kind ? eq(runs.hardwareKind, q.kind) : undefined,
+    q.hostCpu ? sql`${runs.hostCpu} = ${q.hostCpu} collate nocase` : undefined,
     q.quality ? eq(runs.qualityStatus, q.quality) : undefined,
     q.reproduction ? eq(runs.reproduction, q.reproduction) : undefined,
   ];
@@ -199,6 +228,7 @@ export function hardwareCatalogQuery(db: Database, slug?: string) {
     .select({
       slug: hardware.slug,
       name: hardware.name,
+      kind: hardware.kind,
       runs: hardware.runCount,
       models: hardware.modelCount,
       bestDecodeTps: hardware.bestDecodeTps,
@@ -221,6 +251,8 @@ export function modelCatalogQuery(db: Database, slug?: string) {
       name: models.name,
       family: models.family,
       parameters: models.parameters,
+      variant: models.variant,
+      baseSlug: models.baseSlug,
       runs: models.runCount,
       hardware: models.hardwareCount,
     })

@@ -39,9 +39,13 @@ import {
   AuditPage,
   AuditQuery,
   HideRequest,
+  MergeRequest,
+  MergeResponse,
+  RekeyResponse,
   RemoveAnnotationRequest,
   RunModerationResponse,
   UnhideRequest,
+  UnmergeRequest,
 } from "../../schema/moderation.ts";
 import { Envelope } from "../../schema/signing.ts";
 import { AnnotationIdParam, RunIdParam } from "../routes/admin.ts";
@@ -64,7 +68,7 @@ const ERROR_MEANING: Record<Status, string> = {
   409: "Conflicts with the current state (a replayed nonce, an action already taken)",
   413: "The body is too large",
   415: "The body must be application/json",
-  422: "The bundle's creation time is outside the accepted window",
+  422: "The bundle is not a valid result bundle (`details` names each failing path), or its creation time is outside the accepted window",
   429: "Rate limited; see Retry-After",
   500: "Internal error",
 };
@@ -98,7 +102,7 @@ const SIGNED_ERRORS = [400, 401, 403, 409, 413, 415, 429] as const;
 /** Every moderation action: bearer token, JSON body, audit row in the same transaction. */
 function adminOperation(
   summary: string,
-  body: z.ZodType,
+  body: z.ZodType | undefined,
   ok: ZodOpenApiResponsesObject,
   requestParams?: ZodOpenApiOperationObject["requestParams"],
 ): ZodOpenApiOperationObject {
@@ -107,8 +111,8 @@ function adminOperation(
     summary,
     security: [{ adminToken: [] }],
     ...(requestParams ? { requestParams } : {}),
-    requestBody: { required: true, content: { "application/json": { schema: body } } },
-    responses: { ...ok, ...errors(400, 401, 403, 404, 409, 413, 415) },
+    ...(body ? { requestBody: { required: true, content: { "application/json": { schema: body } } } } : {}),
+    responses: { ...ok, ...errors(...(body ? ([400, 401, 403, 404, 409, 413, 415] as const) : ([401, 403] as const))) },
   };
 }
 
@@ -335,6 +339,23 @@ export const paths: ZodOpenApiPathsObject = {
     post: adminOperation("Add another spelling of a hardware or model slug", AliasRequest, {
       "201": json(AliasResponse, "Added"),
       "200": json(AliasResponse, "The same alias already pointed at the same slug; nothing written"),
+    }),
+  },
+  "/v1/admin/merges": {
+    post: adminOperation(
+      "Merge a hardware or model entry into another: its runs move, its slug becomes an alias",
+      MergeRequest,
+      { "201": json(MergeResponse, "Merged") },
+    ),
+  },
+  "/v1/admin/merges/undo": {
+    post: adminOperation("Undo a merge: the runs filed under the merged slug move back", UnmergeRequest, {
+      "200": json(MergeResponse, "Unmerged"),
+    }),
+  },
+  "/v1/admin/rekey": {
+    post: adminOperation("Re-key stored runs summarized by older identity rules (after a migration)", undefined, {
+      "200": json(RekeyResponse, "A bounded number of passes; call again until remaining is 0"),
     }),
   },
   "/v1/openapi.json": {

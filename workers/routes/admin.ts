@@ -1,5 +1,5 @@
 // Moderation, behind the ADMIN_TOKEN secret: hide and unhide runs, annotate engine version ranges,
-// add aliases. Every action lands in the public audit log, in the same transaction as the change.
+// add aliases, merge entries (and undo), re-key stored runs after a change of identity rules. Every action lands in the public audit log, in the same transaction as the change.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
@@ -13,11 +13,16 @@ import {
   type AnnotationResponse,
   HideRequest,
   MAX_MODERATION_BODY_BYTES,
+  MergeRequest,
+  type MergeResponse,
+  type RekeyResponse,
   RemoveAnnotationRequest,
   type RunModerationResponse,
   UnhideRequest,
+  UnmergeRequest,
 } from "../../schema/moderation.ts";
 import { addAlias, addAnnotation, removeAnnotation, setRunHidden } from "../db/moderation.ts";
+import { mergeEntries, rekeyAll, unmergeEntries } from "../db/rekey.ts";
 import { toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
@@ -141,4 +146,17 @@ export const adminRoute = new Hono<AppEnv>()
   .post("/aliases", ...validBody(AliasRequest), async (c) => {
     const body: AliasResponse = await addAlias(c.var.db, c.req.valid("json"), new Date());
     return c.json(body, body.created ? 201 : 200);
+  })
+  .post("/merges", ...validBody(MergeRequest), async (c) => {
+    const body: MergeResponse = await mergeEntries(c.var.db, c.req.valid("json"), new Date());
+    return c.json(body, 201);
+  })
+  .post("/merges/undo", ...validBody(UnmergeRequest), async (c) => {
+    const body: MergeResponse = await unmergeEntries(c.var.db, c.req.valid("json"), new Date());
+    return c.json(body);
+  })
+  // After a migration that changes the identity rules: re-key the stored runs, call again until remaining is 0.
+  .post("/rekey", async (c) => {
+    const body: RekeyResponse = await rekeyAll(c.var.db, new Date());
+    return c.json(body);
   });

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import type { HardwareDetail, HardwareEntry, ModelDetail, ModelEntry } from "../../schema/api.ts";
+import { acceleratorDisplayName } from "../../schema/hardware-catalog.ts";
 import type { AliasKind } from "../../schema/moderation.ts";
 import { hardwareSlug, modelSlug, SLUG_PATTERN, slugify } from "../../schema/slug.ts";
 import { resolveSlug } from "../db/aliases.ts";
@@ -22,8 +23,11 @@ export const CatalogName = z.string().min(1).max(200);
 function candidates(kind: AliasKind, requested: string): string[] {
   const asSlug = SLUG_PATTERN.test(requested) ? requested : slugify(requested);
   const name = requested.replace(/-/g, " ");
-  const byRules = kind === "hardware" ? hardwareSlug({ board: name }) : modelSlug({ name: requested });
-  return [...new Set([asSlug, byRules])];
+  const byRules =
+    kind === "hardware"
+      ? [hardwareSlug({ board: name }), slugify(acceleratorDisplayName(name))]
+      : [modelSlug({ name: requested })];
+  return [...new Set([asSlug, ...byRules])];
 }
 
 async function resolveEntry<T>(

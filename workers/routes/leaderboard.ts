@@ -17,6 +17,10 @@ export const LeaderboardQuery = z.strictObject({
   quantization: z.string().min(1).max(100).optional(),
   engine: Engine.optional(),
   backend: Backend.optional(),
+  /** GPU runs filed under their GPU, or runs filed under a board, SoC or CPU. */
+  kind: z.enum(["gpu", "system"]).optional(),
+  /** The host CPU as the device reported it (exact, case-insensitive): GPU runs by the machine around the GPU. */
+  hostCpu: z.string().min(1).max(200).optional(),
   quality: QualityStatus.optional(),
   reproduction: ReproductionLevel.optional(),
   metric: z.enum(LEADERBOARD_METRICS).default("decode_tps"),

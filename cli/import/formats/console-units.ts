@@ -185,7 +185,8 @@ export interface JsonDocument {
  * Every JSON value in a capture: a whole-file JSON, an array, NDJSON, several pretty-printed
  * responses pasted one after another, or server-sent events ("data: {…}"). A value starts at a
  * line beginning with { or [ (after an optional "data:"), so log lines that merely contain a
- * bracket are left alone. A value still open at the end of the file was cut off.
+ * bracket, or begin with a bracketed tag ("[GIN] …"), are left alone. A value still open at the
+ * end of the file was cut off.
  */
 export function jsonDocuments(text: string, context: ImportContext): JsonDocument[] {
   const documents: JsonDocument[] = [];
@@ -198,7 +199,8 @@ export function jsonDocuments(text: string, context: ImportContext): JsonDocumen
       index++;
       continue;
     }
-    const start = /^\s*(?:data:\s*)?(?=[{[])/.exec(raw);
+    // "[" must open a JSON array, not a log prefix such as Ollama's "[GIN] 2025/04/30 - …".
+    const start = /^\s*(?:data:\s*)?(?=\{|\[\s*(?:[{["\d\]-]|true\b|false\b|null\b|$))/.exec(raw);
     if (!start) {
       index++;
       continue;

@@ -1,10 +1,9 @@
 // What llama-bench's fields mean, shared by every output mode: the test one result stands for, the
 // model, the backend and the configuration. Field names are llama-bench's own (tools/llama-bench),
 // including the 2023 ones (f16_kv, mul_mat_q, the cuda/metal/… booleans before `backends`).
-import type { Config, Measurement, Runtime } from "../../../schema/bundle.ts";
+import type { Accelerator, Config, Measurement } from "../../../schema/bundle.ts";
+import { type Backend, backendOfWord } from "../hardware.ts";
 import { ImportError } from "../types.ts";
-
-type Backend = NonNullable<Runtime["backend"]>;
 
 /** One llama-bench result, whatever mode it was printed in. */
 export interface BenchTest {
@@ -19,8 +18,12 @@ export interface BenchTest {
     /** The markdown table's rounded "6.74 B", kept verbatim: rounding it to a count would invent digits. */
     parametersText?: string | undefined;
   };
+  /** cpu_info as printed: the host CPU, or (BLAS and CPU-only builds) a list of backends. */
   cpu?: string | undefined;
-  gpus: string[];
+  /** What to say when there is no cpu_info, or it names no CPU. */
+  noCpu: string;
+  /** gpu_info, one entry per GPU; or, without it, the GPUs llama.cpp's log lines around the output name. */
+  accelerators: Accelerator[];
   buildCommit?: string | undefined;
   buildNumber?: number | undefined;
   /** As llama-bench names it: "CUDA", "Metal,BLAS", or derived from the 2023 booleans. */
@@ -91,22 +94,26 @@ export function modelNameFromFile(fileName: string): string {
 // ---------------------------------------------------------------------------------------------
 // the backend
 
-const BACKENDS: Array<[RegExp, Backend]> = [
-  [/^cuda$/i, "cuda"],
-  [/^metal$/i, "metal"],
-  [/^vulkan$/i, "vulkan"],
-  [/^(rocm|hip)$/i, "rocm"],
-  [/^sycl$/i, "sycl"],
-  [/^opencl$/i, "opencl"],
-  [/^cann$/i, "npu"],
-  [/^(cpu|blas)$/i, "cpu"],
-];
-
-/** The accelerating backend of "Metal,BLAS"-style lists: BLAS and CPU only count when nothing else is there. */
+/**
+ * The accelerating backend of "Metal,BLAS"- or "CUDA,RPC"-style lists: a named GPU or NPU backend
+ * first, then one the bundle has no name for; BLAS and CPU only count when nothing else is there.
+ */
 export function backendOf(backendText: string): Backend {
   const names = backendText.split(/[,+\s]+/).filter(Boolean);
-  const mapped = names.map((name) => BACKENDS.find(([pattern]) => pattern.test(name))?.[1] ?? "other");
-  return mapped.find((b) => b !== "cpu") ?? "cpu";
+  const mapped = names.map((name) => backendOfWord(name) ?? "other");
+  return mapped.find((b) => b !== "cpu" && b !== "other") ?? mapped.find((b) => b !== "cpu") ?? "cpu";
+}
+
+/**
+ * gpu_info as llama-bench prints it: one description per GPU, joined with "/" before the ggml device
+ * registry (2024) and with ", " since.
+ */
+export function gpuNames(gpuInfo: string | undefined): string[] {
+  if (!gpuInfo) return [];
+  return gpuInfo
+    .split(gpuInfo.includes(", ") ? /\s*,\s+/ : /\s*\/\s*/)
+    .map((name) => name.trim())
+    .filter(Boolean);
 }
 
 /** Before `backends` (2024), llama-bench printed one boolean per compiled-in backend. */
@@ -117,6 +124,7 @@ const LEGACY_BACKEND_FLAGS: Array<[string, string]> = [
   ["metal", "Metal"],
   ["sycl", "SYCL"],
   ["opencl", "OpenCL"],
+  ["rpc", "RPC"],
   ["gpu_blas", "GPU BLAS"],
   ["blas", "BLAS"],
 ];

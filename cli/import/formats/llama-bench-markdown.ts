@@ -3,6 +3,7 @@
 // (device discovery before, "build: <commit> (<number>)" after). Values in the table are rounded for
 // reading: size "3.56 GiB", params "6.74 B", t/s "2368.80 ± 93.24".
 import { ImportError } from "../types.ts";
+import { type DeviceLog, deviceFactsAt } from "./device-log.ts";
 import { type BenchTest, configFromFields, measurementOf, type TestShape } from "./llama-bench-fields.ts";
 
 /** Markdown column → llama-bench field name, for the columns whose header is an abbreviation. */
@@ -67,22 +68,15 @@ function rate(file: string, line: number, text: string): { mean: number; stddev:
   return { mean: Number(match[1]), stddev: Number(match[2]) };
 }
 
-/** What the stderr lines around the table say about the machine and the build. */
-function consoleFacts(text: string): { gpus: string[]; buildCommit?: string; buildNumber?: number } {
-  const gpus = new Set<string>();
-  for (const match of text.matchAll(/^\s*Device \d+: (.+?), compute capability/gm)) gpus.add(match[1] as string);
-  for (const match of text.matchAll(/GPU name:\s+(.+)$/gm)) gpus.add((match[1] as string).trim());
-  for (const match of text.matchAll(/^ggml_vulkan: \d+ = (.+?) \(/gm)) gpus.add(match[1] as string);
+/** The build, from llama-bench's "build: <commit> (<number>)" line after the table. */
+function buildOf(text: string): { buildCommit?: string; buildNumber?: number } {
   const build = /^build: ([0-9a-f]{6,40}) \((\d+)\)/m.exec(text);
-  return {
-    gpus: [...gpus],
-    ...(build ? { buildCommit: build[1] as string, buildNumber: Number(build[2]) } : {}),
-  };
+  return build ? { buildCommit: build[1] as string, buildNumber: Number(build[2]) } : {};
 }
 
-export function readMarkdown(file: string, text: string): BenchTest[] {
+export function readMarkdown(file: string, text: string, log: DeviceLog): BenchTest[] {
   const lines = text.split("\n");
-  const facts = consoleFacts(text);
+  const build = buildOf(text);
   const tests: BenchTest[] = [];
   for (let index = 0; index < lines.length; index++) {
     if (!HEADER.test((lines[index] as string).trim())) continue;
@@ -92,7 +86,7 @@ export function readMarkdown(file: string, text: string): BenchTest[] {
     }
     index += 2;
     for (; index < lines.length && (lines[index] as string).trim().startsWith("|"); index++) {
-      tests.push(markdownRow(file, index + 1, columns, cells(lines[index] as string), facts));
+      tests.push(markdownRow(file, index + 1, columns, cells(lines[index] as string), build, log));
     }
   }
   return tests;
@@ -103,7 +97,8 @@ function markdownRow(
   line: number,
   columns: string[],
   values: string[],
-  facts: ReturnType<typeof consoleFacts>,
+  build: ReturnType<typeof buildOf>,
+  log: DeviceLog,
 ): BenchTest {
   if (values.length !== columns.length) {
     throw new ImportError(file, line, `expected ${columns.length} cells as in the header, found ${values.length}`);
@@ -126,9 +121,11 @@ function markdownRow(
   return {
     line,
     model: { type: fields.model_type, sizeApproxBytes: size, parametersText: params },
-    gpus: facts.gpus,
-    buildCommit: facts.buildCommit,
-    buildNumber: facts.buildNumber,
+    noCpu: "llama-bench printed no cpu_info for this result (markdown tables never do)",
+    // The GPUs llama.cpp enumerated on stderr before the table (ggml_cuda_init, ggml_vulkan, ggml_metal).
+    accelerators: deviceFactsAt(log, line).accelerators,
+    buildCommit: build.buildCommit,
+    buildNumber: build.buildNumber,
     backendText: fields.backends,
     config: configFromFields(Object.fromEntries(Object.entries(fields).filter(([name]) => name !== "model_type"))),
     measurement,

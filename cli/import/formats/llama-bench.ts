@@ -4,11 +4,13 @@
 import type { Accelerator, Bundle, Device, Model, Runtime } from "../../../schema/bundle.ts";
 import { deviceFor, importedBundle, modelNameFor } from "../build.ts";
 import { type ImportContext, ImportError, type Importer } from "../types.ts";
+import { type DeviceLog, deviceFactsAt, scanDeviceLog } from "./device-log.ts";
 import {
   type BenchTest,
   backendOf,
   configFromFields,
   describeModelType,
+  gpuNames,
   intField,
   legacyBackendText,
   measurementOf,
@@ -31,9 +33,11 @@ export const llamaBench: Importer = {
   },
   parse(text, context) {
     const mode = recordModeOf(text);
+    // llama.cpp's stderr, when the capture has it, names the GPUs that gpu_info (or a markdown table) does not.
+    const log = scanDeviceLog(text);
     const tests = mode
-      ? readRecords(context.file, text, mode).map((record) => testFromRecord(context.file, record))
-      : readMarkdown(context.file, text);
+      ? readRecords(context.file, text, mode).map((record) => testFromRecord(context.file, record, log))
+      : readMarkdown(context.file, text, log);
     if (tests.length === 0) {
       throw new ImportError(
         context.file,
@@ -48,7 +52,7 @@ export const llamaBench: Importer = {
 // ---------------------------------------------------------------------------------------------
 // json, jsonl, csv, sql: one record of llama-bench fields per result
 
-function testFromRecord(file: string, { line, fields }: RawRecord): BenchTest {
+function testFromRecord(file: string, { line, fields }: RawRecord, log: DeviceLog): BenchTest {
   const nPrompt = intField(fields.n_prompt);
   const nGen = intField(fields.n_gen);
   if (nPrompt === undefined || nGen === undefined || nPrompt < 0 || nGen < 0) {
@@ -68,7 +72,8 @@ function testFromRecord(file: string, { line, fields }: RawRecord): BenchTest {
       samplesNs: numberList(fields.samples_ns),
     },
   );
-  const gpuInfo = textField(fields.gpu_info);
+  const gpus = gpuNames(textField(fields.gpu_info));
+  const cpu = textField(fields.cpu_info);
   return {
     line,
     model: {
@@ -77,9 +82,14 @@ function testFromRecord(file: string, { line, fields }: RawRecord): BenchTest {
       sizeBytes: intField(fields.model_size),
       parameters: intField(fields.model_n_params),
     },
-    cpu: textField(fields.cpu_info),
-    // Several GPUs are listed comma-separated.
-    gpus: gpuInfo ? gpuInfo.split(/,\s*/).filter(Boolean) : [],
+    cpu,
+    noCpu:
+      fields.cpu_info === undefined
+        ? "llama-bench printed no cpu_info for this result"
+        : "llama-bench's cpu_info is empty",
+    accelerators: gpus.length
+      ? gpus.map((model): Accelerator => ({ type: "gpu", model }))
+      : deviceFactsAt(log, line).accelerators,
     buildCommit: textField(fields.build_commit),
     buildNumber: intField(fields.build_number),
     backendText: textField(fields.backends) ?? legacyBackendText(fields),
@@ -110,24 +120,12 @@ function groupTests(tests: BenchTest[]): BenchTest[][] {
 // the bundle
 
 function deviceOf(first: BenchTest, context: ImportContext): Device {
-  const accelerators: Accelerator[] = first.gpus.map((model) => ({ type: "gpu", model }));
   const fromFile: Device = {
     ...(first.cpu ? { cpu: { model: first.cpu } } : {}),
-    ...(accelerators.length ? { accelerators } : {}),
+    ...(first.accelerators.length ? { accelerators: first.accelerators } : {}),
   };
-  try {
-    return deviceFor(context, fromFile);
-  } catch (error) {
-    // Say where the search for the hardware started: the first result of this model and configuration.
-    if (error instanceof ImportError) {
-      throw new ImportError(
-        context.file,
-        first.line,
-        'llama-bench printed no cpu_info for this result (markdown tables never do); pass --hardware "…"',
-      );
-    }
-    throw error;
-  }
+  // Say where the search for the hardware started: the first result of this model and configuration.
+  return deviceFor(context, fromFile, { cpu: "llama-bench's cpu_info", missing: first.noCpu, line: first.line });
 }
 
 function runtimeOf(first: BenchTest): Runtime {

@@ -17,6 +17,7 @@ import {
   round6,
   stringField,
 } from "./console-units.ts";
+import { type DeviceFacts, deviceFactsAt, scanDeviceLog } from "./device-log.ts";
 
 /** One request as llama.cpp timed it. */
 interface ServerRun {
@@ -34,6 +35,8 @@ interface ServerRun {
   printedEvalRate?: number | undefined;
   totalMs?: number | undefined;
   loadMs?: number | undefined;
+  /** What the log says about the device and the offload at this run. */
+  device?: DeviceFacts | undefined;
 }
 
 // Without --alias, older servers answered /v1 requests with OpenAI's default model name.
@@ -159,7 +162,6 @@ const GENERAL_NAME = /general\.name\s+(?:str\s+)?=\s*(.+?)\s*$/;
 const BUILD = /\bbuild(?: info)?:\s*(\d+)\s*\(([0-9a-f]+)\)/;
 const THREADS = /\bn_threads\s*=\s*(\d+)/;
 const N_CTX = /\bn_ctx\s*=\s*(\d+)/;
-const GPU_LAYERS = /offloaded\s+(\d+)\/\d+\s+layers to GPU/;
 
 function runsFromLines(text: string, context: ImportContext): ServerRun[] {
   const runs: ServerRun[] = [];
@@ -205,8 +207,6 @@ function runsFromLines(text: string, context: ImportContext): ServerRun[] {
     if (threads && Number(threads[1]) > 0) config.threads = Number(threads[1]);
     const nCtx = N_CTX.exec(line);
     if (nCtx && Number(nCtx[1]) > 0) config.contextSize = Number(nCtx[1]);
-    const layers = GPU_LAYERS.exec(line);
-    if (layers) config.gpuLayers = Number(layers[1]);
 
     const timing = TIMING_LINE.exec(line);
     if (!timing) continue;
@@ -272,14 +272,23 @@ function bundleFor(runs: ServerRun[], modelName: string, context: ImportContext)
   const quantization = quantizationFromName(fileName ?? modelName);
   const build = runs.find((r) => r.build)?.build;
   const config = first.config;
+  const facts = first.device;
   return importedBundle(
     {
-      device: deviceFor(context),
-      runtime: { engine: "llama-server", ...(build ? { build } : {}) },
+      device: deviceFor(context, facts?.accelerators.length ? { accelerators: facts.accelerators } : {}, {
+        line: first.line,
+      }),
+      runtime: {
+        engine: "llama-server",
+        ...(build ? { build } : {}),
+        ...(facts?.backend ? { backend: facts.backend } : {}),
+      },
       model: {
         name: modelName,
         ...(quantization ? { quantization } : {}),
         ...(fileName ? { fileName, format: "gguf" as const } : {}),
+        ...(facts?.layers ? { layers: facts.layers } : {}),
+        ...(facts?.metadata ? { metadata: facts.metadata } : {}),
       },
       ...(Object.keys(config).length ? { config } : {}),
       measurements,
@@ -305,10 +314,15 @@ export const llamaServer: Importer = {
       ? runsFromJson(text, context)
       : [];
     const runs = [...fromJson, ...runsFromLines(text, context)].sort((a, b) => a.line - b.line);
+    const log = scanDeviceLog(text);
     const groups = new Map<string, { name: string; runs: ServerRun[] }>();
     for (const run of runs) {
       const name = modelNameFor(context, run.model, run.line);
-      const key = `${name}\u0000${JSON.stringify(run.config)}`;
+      run.device = deviceFactsAt(log, run.line);
+      // "offloaded X/Y layers to GPU": X is llama.cpp's -ngl count (the output layer is one).
+      if (run.device.gpuLayers !== undefined) run.config = { ...run.config, gpuLayers: run.device.gpuLayers };
+      const { gpuLayers: _gpuLayers, ...device } = run.device;
+      const key = `${name}\u0000${JSON.stringify(run.config)}\u0000${JSON.stringify(device)}`;
       const group = groups.get(key) ?? { name, runs: [] };
       group.runs.push(run);
       groups.set(key, group);

@@ -3,7 +3,7 @@
 // before mid-2024 print the rates without token counts), and `mlx_lm.benchmark`'s "Timing with
 // prompt_tokens=…" header, one "Trial n:" line per trial and the "Averages:" line. Peak memory is
 // mx.get_peak_memory() / 1e9, so GB here is 10^9 bytes.
-import type { Bundle, Config, Measurement } from "../../../schema/bundle.ts";
+import { type Bundle, type Config, type Measurement, Model } from "../../../schema/bundle.ts";
 import { mean } from "../../measure/stats.ts";
 import { deviceFor, importedBundle, modelNameFor } from "../build.ts";
 import { type ImportContext, ImportError, type Importer } from "../types.ts";
@@ -234,11 +234,19 @@ function bundleFor(modelName: string, runs: MlxRun[], context: ImportContext): B
   const peaks = runs.map((r) => r.peakBytes).filter((b): b is number => b !== undefined);
   const quantization = quantizationFromName(modelName);
   const config = (runs[0] as MlxRun).config;
+  // mlx_lm loads a Hugging Face repo by its id ("mlx-community/Llama-3.2-3B-Instruct-4bit"): kept as the file gives it.
+  const repo = (runs[0] as MlxRun).model;
+  const huggingFaceRepo = repo && Model.shape.huggingFaceRepo.safeParse(repo).success ? repo : undefined;
   return importedBundle(
     {
       device: deviceFor(context),
       runtime: { engine: "mlx" },
-      model: { name: modelName, format: "mlx", ...(quantization ? { quantization } : {}) },
+      model: {
+        name: modelName,
+        format: "mlx",
+        ...(quantization ? { quantization } : {}),
+        ...(huggingFaceRepo ? { huggingFaceRepo } : {}),
+      },
       ...(Object.keys(config).length ? { config } : {}),
       measurements,
       ...(peaks.length

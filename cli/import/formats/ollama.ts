@@ -19,6 +19,7 @@ import {
   quantizationFromName,
   stringField,
 } from "./console-units.ts";
+import { type DeviceFacts, type DeviceLog, deviceFactsAt, scanDeviceLog } from "./device-log.ts";
 
 /** One reply: what Ollama reported about it, in ms and tokens. */
 interface OllamaRun {
@@ -211,7 +212,25 @@ function coldFlags(runs: OllamaRun[]): Array<boolean | undefined> {
   return runs.map((_, index) => (firstIsCold ? index === 0 : undefined));
 }
 
-function bundleFor(modelName: string, runs: OllamaRun[], context: ImportContext, warnings: string[]): Bundle {
+/**
+ * What Ollama's server log, when the capture has it, says about the device: the GPUs ("inference
+ * compute"), the backend and the offload. The log and the replies come from two terminals, so the
+ * offload, block count and GGUF names are only tied to a model when the capture holds one model, or
+ * the log one model load.
+ */
+function deviceFactsOf(log: DeviceLog, runs: OllamaRun[], models: number): DeviceFacts {
+  const facts = deviceFactsAt(log, (runs[0] as OllamaRun).line);
+  if (models <= 1 || log.loads.length <= 1) return facts;
+  return { accelerators: facts.accelerators };
+}
+
+function bundleFor(
+  modelName: string,
+  runs: OllamaRun[],
+  context: ImportContext,
+  warnings: string[],
+  facts: DeviceFacts,
+): Bundle {
   const cold = coldFlags(runs);
   const prefill = [];
   const decode = [];
@@ -253,9 +272,17 @@ function bundleFor(modelName: string, runs: OllamaRun[], context: ImportContext,
   const quantization = quantizationFromName(modelName);
   const createdAt = runs.find((r) => r.createdAt)?.createdAt;
   const parts = {
-    device: deviceFor(context),
-    runtime: { engine: "ollama" as const },
-    model: { name: modelName, ...(quantization ? { quantization } : {}) },
+    device: deviceFor(context, facts.accelerators.length ? { accelerators: facts.accelerators } : {}, {
+      line: runs[0]?.line,
+    }),
+    runtime: { engine: "ollama" as const, ...(facts.backend ? { backend: facts.backend } : {}) },
+    model: {
+      name: modelName,
+      ...(quantization ? { quantization } : {}),
+      ...(facts.layers ? { layers: facts.layers } : {}),
+      ...(facts.metadata ? { metadata: facts.metadata } : {}),
+    },
+    ...(facts.gpuLayers !== undefined ? { config: { gpuLayers: facts.gpuLayers } } : {}),
     measurements,
     ...(warnings.length ? { warnings: warnings.map((message) => ({ code: "skipped_responses", message })) } : {}),
   };
@@ -288,6 +315,9 @@ export const ollama: Importer = {
     const warnings = fromJson?.errors
       ? [`${fromJson.errors} response(s) in the file were Ollama errors ({"error": …}) and were not imported.`]
       : [];
-    return [...byModel].map(([name, modelRuns]) => bundleFor(name, modelRuns, context, warnings));
+    const log = scanDeviceLog(text);
+    return [...byModel].map(([name, modelRuns]) =>
+      bundleFor(name, modelRuns, context, warnings, deviceFactsOf(log, modelRuns, byModel.size)),
+    );
   },
 };

@@ -131,7 +131,8 @@ export function formatBytes(value: Maybe<number>, options: NumberOptions = {}): 
 export function formatBytesPerSecond(value: Maybe<number>, options: NumberOptions = {}): string {
   const bytes = formatBytes(value, options);
   if (bytes === DASH) return DASH;
-  return bytes.replace(/ (TB|GB|MB|kB|bytes)/, (_, unit: string) => ` ${unit === "bytes" ? "B" : unit}/s`);
+  // Every unit in it, the bytes an exact figure adds in brackets too: "129 GB/s (128,569,725,704 B/s)".
+  return bytes.replace(/ (TB|GB|MB|kB|bytes)\b/g, (_, unit: string) => ` ${unit === "bytes" ? "B" : unit}/s`);
 }
 
 /** A fraction (1 = 100%) as a percentage: "85%", "61.2%"; exact keeps up to four decimals. */
@@ -341,4 +342,23 @@ export function formatChange(value: Maybe<number>): string {
   const text = `${grouped(pct, 1)}%`;
   if (pct < 0.05) return "= 0%";
   return value > 0 ? `▲ ${text}` : `▼ ${text}`;
+}
+
+/**
+ * How much of a model sat on the GPU, from llama.cpp's -ngl and the model's layer count: "all 28
+ * layers on the GPU", "24 / 28 layers on the GPU", "24 layers offloaded" when the layer count is not
+ * stated; undefined when nothing was offloaded or the bundle does not say.
+ */
+export function formatOffload(gpuLayers: Maybe<number>, modelLayers: Maybe<number>): string | undefined {
+  if (!isPresent(gpuLayers) || gpuLayers <= 0) return undefined;
+  if (!isPresent(modelLayers)) return `${formatInt(gpuLayers)} ${gpuLayers === 1 ? "layer" : "layers"} offloaded`;
+  // llama.cpp counts the output layer too: -ngl at or above the layer count puts every layer on the GPU.
+  if (gpuLayers >= modelLayers) return `all ${formatInt(modelLayers)} layers on the GPU`;
+  return `${formatInt(gpuLayers)} / ${formatInt(modelLayers)} layers on the GPU`;
+}
+
+/** A partial offload as a table row shows it ("24 / 28 layers"); undefined for none, all or unknown. */
+export function formatPartialOffload(gpuLayers: Maybe<number>, modelLayers: Maybe<number>): string | undefined {
+  if (!isPresent(gpuLayers) || !isPresent(modelLayers) || gpuLayers <= 0 || gpuLayers >= modelLayers) return undefined;
+  return `${formatInt(gpuLayers)} / ${formatInt(modelLayers)} layers`;
 }

@@ -14,7 +14,15 @@ import {
 import { Bundle, type Measurement } from "../../../schema/bundle.ts";
 import { headlines } from "../../../schema/summary.ts";
 import type { Precision } from "./format.ts";
-import { type ComparePair, comparePairs, type History, histories, peakMemoryPrecision } from "./view.ts";
+import {
+  amountPrecision,
+  type ComparePair,
+  comparePairs,
+  deliveredDecode,
+  type History,
+  histories,
+  peakMemoryPrecision,
+} from "./view.ts";
 
 /** The registry the site is built from: EDGEBENCH_API at build time, else the local registry. */
 export const API_URL = (process.env.EDGEBENCH_API || "http://127.0.0.1:8787").replace(/\/$/, "");
@@ -60,8 +68,11 @@ export interface Headlines {
   decode: Measurement | undefined;
   prefill: Measurement | undefined;
   ttft: Measurement | undefined;
-  /** How exact the row's peak memory is (a reported range's middle is approximate). */
+  /** The delivered decode rate beside the headline decode (token arrival, sampling included). */
+  delivered: Measurement | undefined;
+  /** How exact the row's peak host memory and VRAM are (a reported range's middle is approximate). */
   peakMemoryPrecision: Precision | undefined;
+  peakVramPrecision: Precision | undefined;
 }
 
 export interface RunWithBundle {
@@ -89,9 +100,12 @@ export interface Snapshot {
 }
 
 function headlinesOf(bundle: Bundle): Headlines {
+  const picked = headlines(bundle.measurements);
   return {
-    ...headlines(bundle.measurements),
+    ...picked,
+    delivered: deliveredDecode(bundle.measurements, picked.decode),
     peakMemoryPrecision: peakMemoryPrecision(bundle.memory),
+    peakVramPrecision: amountPrecision(bundle.memory?.peakVramBytes),
   };
 }
 

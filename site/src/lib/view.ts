@@ -12,13 +12,19 @@ import {
   type Score,
   type Sweep,
 } from "../../../schema/bundle.ts";
-import { headlines } from "../../../schema/summary.ts";
+import { centralValue, headlines, median, PREFERRED_DECODE_TOKENS } from "../../../schema/summary.ts";
 import { DASH, formatBool, formatDate, formatNumber, type Maybe, type Precision } from "./format.ts";
 
 /** One line of a label/value list. */
 export interface Fact {
   label: string;
   value: string;
+  /** Where the value links to (a page of this site, or a vetted http(s) source). */
+  href?: string;
+  /** Said after the value, in a quieter voice: what the figure is, where it comes from. */
+  note?: string;
+  /** A short marker after the value, e.g. "GPU". */
+  tag?: string;
 }
 
 /** Label/value pairs with absent values dropped, so an empty section can be left out. */
@@ -51,26 +57,54 @@ export function amountPrecision(amount: Maybe<Amount>): Precision | undefined {
   return amount.min !== undefined ? "lower_bound" : "upper_bound";
 }
 
-/** The precision of `peakMemory`'s figure: a range's middle is approximate, a sum keeps a shared bound. */
+/** The precision of `peakMemory`'s figure (a reported range's middle is approximate). */
 export function peakMemoryPrecision(memory: Maybe<Memory>): Precision | undefined {
   if (!memory) return undefined;
   if (amountValue(memory.peakReportedBytes) !== undefined) return amountPrecision(memory.peakReportedBytes);
-  const parts = [memory.peakRssBytes, memory.peakVramBytes].flatMap((a) => {
-    const p = amountPrecision(a);
-    return p ? [p] : [];
-  });
-  if (parts.length === 0) return undefined;
-  return parts.every((p) => p === parts[0]) ? parts[0] : "approximate";
+  return amountPrecision(memory.peakRssBytes);
 }
 
-/** Peak memory by the same rule as a leaderboard row: the reported peak, else RSS plus VRAM. */
+/**
+ * Peak host memory by the same rule as a leaderboard row (schema/summary.ts): the peak the tool
+ * reported, else the process's RSS. VRAM is another memory, shown apart and never added to it.
+ */
 export function peakMemory(memory: Maybe<Memory>): number | null {
-  const reported = amountValue(memory?.peakReportedBytes);
-  if (reported !== undefined) return reported;
-  const rss = amountValue(memory?.peakRssBytes);
-  const vram = amountValue(memory?.peakVramBytes);
-  if (rss === undefined && vram === undefined) return null;
-  return (rss ?? 0) + (vram ?? 0);
+  return amountValue(memory?.peakReportedBytes) ?? amountValue(memory?.peakRssBytes) ?? null;
+}
+
+/** Peak GPU memory, apart from the host's. */
+export function peakVram(memory: Maybe<Memory>): number | null {
+  return amountValue(memory?.peakVramBytes) ?? null;
+}
+
+/**
+ * The delivered decode rate (token arrival in the application) shown beside a headline decode: the
+ * warm delivered measurement of the headline's size and depth, as schema/summary.ts picks it, else,
+ * for a run with no engine-timed decode, the warm delivered one closest to 128 generated tokens.
+ */
+export function deliveredDecode(
+  measurements: readonly Measurement[],
+  headline: Measurement | undefined,
+): Measurement | undefined {
+  const delivered = measurements.filter(
+    (m) => m.kind === "decode" && m.timing === "delivered" && !m.cold && centralValue(m) !== null,
+  );
+  if (headline) return delivered.find((m) => m.nGen === headline.nGen && (m.depth ?? 0) === (headline.depth ?? 0));
+  const distance = (m: Measurement) => Math.abs((m.nGen ?? Number.MAX_SAFE_INTEGER) - PREFERRED_DECODE_TOKENS);
+  return delivered
+    .map((m, index) => ({ m, index }))
+    .sort((a, b) => distance(a.m) - distance(b.m) || (a.m.depth ?? 0) - (b.m.depth ?? 0) || a.index - b.index)[0]?.m;
+}
+
+/**
+ * A measurement's median, the figure that stands for it: as stated (median or p50), else the median
+ * of its raw samples; undefined when it has neither (a source that reported only a mean or a range).
+ */
+export function measurementMedian(m: Measurement): { value: number; ofSamples: boolean } | undefined {
+  const stated = m.median ?? m.p50;
+  if (stated !== undefined) return { value: stated, ofSamples: false };
+  if (m.samples?.length) return { value: median(m.samples), ofSamples: true };
+  return undefined;
 }
 
 export interface PrimaryScore {
@@ -205,7 +239,9 @@ export interface SweepRow {
   decode: Measurement | undefined;
   prefill: Measurement | undefined;
   ttft: Measurement | undefined;
+  /** Peak host memory; VRAM apart. */
   peakMemory: number | null;
+  peakVram: number | null;
   primary: PrimaryScore | undefined;
   otherConfig: string[];
   /** Anything recorded at the point beyond what its row shows. */
@@ -225,6 +261,7 @@ export interface SweepView {
     prefill: boolean;
     ttft: boolean;
     memory: boolean;
+    vram: boolean;
     quality: boolean;
     failure: boolean;
   };
@@ -267,6 +304,7 @@ export function sweepView(sweep: Sweep): SweepView {
       }),
       ...headlines(measurements),
       peakMemory: peakMemory(point.memory),
+      peakVram: peakVram(point.memory),
       primary: primaryScore(point.quality),
       otherConfig: otherConfig(point.config, sweep.parameters),
       hasMore: measurements.length > 0 || Boolean(point.memory) || suiteHasMore(point.quality),
@@ -279,6 +317,7 @@ export function sweepView(sweep: Sweep): SweepView {
     prefill: rows.some((r) => r.prefill),
     ttft: rows.some((r) => r.ttft),
     memory: rows.some((r) => r.peakMemory !== null),
+    vram: rows.some((r) => r.peakVram !== null),
     quality: rows.some((r) => r.primary || r.point.quality?.verdict || r.point.quality?.flags?.length),
     failure: rows.some((r) => r.point.failure),
   };

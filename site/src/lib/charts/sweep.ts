@@ -20,14 +20,14 @@ const SERIES: Series[] = [
   { key: "prefill", name: "Prefill", panel: "speed" },
   { key: "ttft", name: "Time to first token", panel: "ttft" },
   { key: "quality", name: "Quality score", panel: "quality" },
-  { key: "memory", name: "Peak memory", panel: "memory" },
+  { key: "memory", name: "Peak host memory", panel: "memory" },
 ];
 
 const PANEL_AXIS: Record<Panel, { title: string; format?: string }> = {
   speed: { title: "Speed (tokens/s)" },
   ttft: { title: "Time to first token (ms)" },
   quality: { title: "Quality score (%)", format: ".0%" },
-  memory: { title: "Peak memory (GB)" },
+  memory: { title: "Peak host memory (GB)" },
 };
 
 /** Units of the config fields a sweep can vary, for axis titles. */
