@@ -99,10 +99,10 @@ export function headlineMeasurement(
   preferredSize?: number,
 ): Measurement | undefined {
   const size = (m: Measurement) => (kind === "prefill" || kind === "ttft" ? m.nPrompt : m.nGen);
-  // A delivered rate (token arrival in the application) is shown beside the headline, never as it.
-  const candidates = measurements.filter(
-    (m) => m.kind === kind && !m.cold && m.timing !== "delivered" && centralValue(m) !== null,
-  );
+  // A delivered rate (token arrival in the application) is shown beside the headline, and is the
+  // headline only where nothing else was measured (the engine's counters could not be read).
+  const warm = measurements.filter((m) => m.kind === kind && !m.cold && centralValue(m) !== null);
+  const candidates = warm.some((m) => m.timing !== "delivered") ? warm.filter((m) => m.timing !== "delivered") : warm;
   const distance = (m: Measurement) => {
     const s = size(m);
     return preferredSize === undefined || s === undefined ? Number.MAX_SAFE_INTEGER : Math.abs(s - preferredSize);

@@ -49,7 +49,8 @@ function sameSize(a: Measurement, b: Measurement): boolean {
 function timingFlags(bundle: Bundle): RunFlag[] {
   const reasons: string[] = [];
   const m = bundle.measurements;
-  for (const decode of m.filter((x) => x.kind === "decode" && x.mean)) {
+  // Per-token latencies are token arrival: they pair with the delivered rate, not the engine's own timing.
+  for (const decode of m.filter((x) => x.kind === "decode" && x.mean && x.timing !== "engine")) {
     const latency = m.find((x) => x.kind === "token_latency" && x.mean && sameSize(x, decode));
     if (!latency?.mean || !decode.mean) continue;
     const implied = 1000 / latency.mean;

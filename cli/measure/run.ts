@@ -385,7 +385,15 @@ function sweepPoint(config: EngineSettings, rec: Recorder, quality: Quality | un
       ...(config.kvCacheType === undefined ? {} : { kvCacheType: config.kvCacheType }),
     },
     measurements: rec.measurements(),
-    ...(rec.peakRssBytes ? { memory: { peakRssBytes: rec.peakRssBytes } } : {}),
+    // Host memory and GPU memory stay apart, as in the main run's memory section.
+    ...(rec.peakRssBytes || rec.peakVramBytes !== undefined
+      ? {
+          memory: {
+            ...(rec.peakRssBytes ? { peakRssBytes: rec.peakRssBytes } : {}),
+            ...(rec.peakVramBytes === undefined ? {} : { peakVramBytes: rec.peakVramBytes }),
+          },
+        }
+      : {}),
     // A point keeps its suites' scores; the items (prompts, outputs) stay with the main run, or a
     // sweep of many points would outgrow the API's body cap.
     ...(quality ? { quality: { ...quality, suites: quality.suites?.map(({ items: _, ...suite }) => suite) } } : {}),

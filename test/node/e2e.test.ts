@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody, HardwareList, Leaderboard, RunPage } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
 import { AuditPage } from "../../schema/moderation.ts";
-import { hardwareSlug } from "../../schema/slug.ts";
+import { summarize } from "../../schema/summary.ts";
 import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
@@ -97,13 +97,14 @@ describe("the local registry, end to end", () => {
     expect(await allRuns(base)).toBe(seeds.length);
     const hardware = HardwareList.parse(await json(`${base}/v1/hardware`)).items.map((h) => h.slug);
     for (const { file, bundle } of seeds) {
-      const parsed = Bundle.parse(bundle);
-      const slug = hardwareSlug(parsed.device);
+      // Filed and named by the registry's identity rules: the seeds' boards, their models' canonical names.
+      const summary = summarize(Bundle.parse(bundle));
+      const slug = summary.hardwareSlug;
       expect(hardware, file).toContain(slug);
       const page = await fetch(`${base}/hardware/${slug}/`);
       expect(page.status, `${file}: /hardware/${slug}/`).toBe(200);
       const html = await page.text();
-      expect(html, `${file} on /hardware/${slug}/`).toContain(escapeHtml(parsed.model.name));
+      expect(html, `${file} on /hardware/${slug}/`).toContain(escapeHtml(summary.modelName));
     }
   });
 
@@ -207,7 +208,7 @@ describe("the local registry, end to end", () => {
     const bundle = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
     const id = run.stderr.match(/submitted: \S+\/runs\/([0-9a-f]{24})\//)?.[1];
     expect(id, run.stderr).toBeDefined();
-    const slug = hardwareSlug(bundle.device);
+    const slug = summarize(bundle).hardwareSlug;
     const row = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=${slug}`)).items.find((r) => r.id === id);
     expect(row?.decodeTps).toBeGreaterThan(0);
     expect(row?.prefillTps).toBeGreaterThan(0);
@@ -237,7 +238,7 @@ describe("the local registry, end to end", () => {
     const run = await runCli(["run", model, ...QUICK, "--submit", "--registry", base, "--out", out], env);
     expect(run.code, run.stderr).toBe(0);
     const bundle = Bundle.parse(JSON.parse(await readFile(out, "utf8")));
-    const slug = hardwareSlug(bundle.device);
+    const slug = summarize(bundle).hardwareSlug;
     const row = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=${slug}`)).items.find(
       (r) => r.modelName === bundle.model.name,
     );

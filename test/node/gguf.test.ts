@@ -446,6 +446,8 @@ describe("inspectModelFile", () => {
       tensorCount: 3 + 9 * counter.nLayer,
       fileBytes: counter.bytes,
       tensorBytes: counter.tensorBytes,
+      // The fixture writes general.name and no other naming key.
+      metadata: { name: "edgebench-counter" },
     });
     for (const type of ["Q4_0", "F16", "F32"] as const) {
       const identity = await inspectModelFile((await fixture("counter", { type })).path);
