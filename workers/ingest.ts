@@ -24,6 +24,7 @@ import {
   refreshCells,
   refreshStaleCells,
   reproductionOf,
+  sortKeys,
 } from "./db/runs.ts";
 import { apiError } from "./errors.ts";
 import { plausibilityFlags } from "./plausibility.ts";
@@ -369,9 +370,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     versionKey: p.versionKey,
     flags: JSON.stringify(p.flags),
     rankGroup: p.rankGroup,
-    decodeSortKey: s.decodeTps ?? -1,
-    prefillSortKey: s.prefillTps ?? -1,
-    ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
+    ...sortKeys(s),
     cell: p.cell,
     identityVersion: IDENTITY_VERSION,
     reproduction,

@@ -54,11 +54,11 @@ export function toAuditEntry(record: AuditRecord): AuditEntry {
 }
 
 /** An audit row by the moderator, returned so the answer can show it. */
-function adminAudit(db: Database, entry: Omit<AuditValues, "at" | "actor">, at: string) {
+export function adminAudit(db: Database, entry: Omit<AuditValues, "at" | "actor">, at: string) {
   return auditInsert(db, { ...entry, at, actor: ADMIN_ACTOR }).returning();
 }
 
-function firstAudit(rows: AuditRecord[]): AuditEntry {
+export function firstAudit(rows: AuditRecord[]): AuditEntry {
   const [row] = rows;
   // The insert is in the same batch as the change; a batch that returned cannot have skipped it.
   if (!row) throw new Error("the audit insert returned no row");

@@ -14,8 +14,8 @@ import { cellOf, IDENTITY_VERSION, type RunSummary, summarize } from "../../sche
 import { apiError } from "../errors.ts";
 import { plausibilityFlags } from "../plausibility.ts";
 import type { Database } from "./database.ts";
-import { ADMIN_ACTOR, toAuditEntry } from "./moderation.ts";
-import { modelCatalogRow, parseFlags, refreshCells } from "./runs.ts";
+import { adminAudit, firstAudit } from "./moderation.ts";
+import { modelCatalogRow, parseFlags, refreshCells, sortKeys } from "./runs.ts";
 
 /** Runs re-keyed per pass: one read and one write batch each. */
 export const REKEY_BATCH = 50;
@@ -126,9 +126,7 @@ export async function rekeyPass(
           ...s,
           flags: JSON.stringify(u.flags),
           rankGroup: u.rankGroup,
-          decodeSortKey: s.decodeTps ?? -1,
-          prefillSortKey: s.prefillTps ?? -1,
-          ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
+          ...sortKeys(s),
           cell: u.cell,
           identityVersion: IDENTITY_VERSION,
         })
@@ -312,22 +310,19 @@ export async function mergeEntries(db: Database, input: MergeRequest, now: Date)
       .update(aliases)
       .set({ slug: input.into })
       .where(and(eq(aliases.kind, input.kind), eq(aliases.slug, input.from))),
-    db
-      .insert(auditLog)
-      .values({
-        at,
-        actor: ADMIN_ACTOR,
+    adminAudit(
+      db,
+      {
         action: `${input.kind}.merge`,
         target: `${input.kind}:${input.from}`,
         reason: input.reason,
-        details: JSON.stringify({ into: input.into }),
-      })
-      .returning(),
+        details: { into: input.into },
+      },
+      at,
+    ),
   ]);
   const runsMoved = await rekeySlug(db, input.kind, input.from, now);
-  const [row] = audit;
-  if (!row) throw new Error("the audit insert returned no row");
-  return { kind: input.kind, from: input.from, into: input.into, runsMoved, audit: toAuditEntry(row) };
+  return { kind: input.kind, from: input.from, into: input.into, runsMoved, audit: firstAudit(audit) };
 }
 
 /** Undoes a merge: the alias goes, and the runs the identity rules file under `from` move back. */
@@ -341,20 +336,17 @@ export async function unmergeEntries(db: Database, input: UnmergeRequest, now: D
   if (!existing) throw apiError("not_found", `${JSON.stringify(input.from)} is not merged into any ${input.kind}`);
   const [, audit] = await db.batch([
     db.delete(aliases).where(and(eq(aliases.kind, input.kind), eq(aliases.alias, input.from))),
-    db
-      .insert(auditLog)
-      .values({
-        at,
-        actor: ADMIN_ACTOR,
+    adminAudit(
+      db,
+      {
         action: `${input.kind}.unmerge`,
         target: `${input.kind}:${input.from}`,
         reason: input.reason,
-        details: JSON.stringify({ from: existing.slug }),
-      })
-      .returning(),
+        details: { from: existing.slug },
+      },
+      at,
+    ),
   ]);
   const runsMoved = await rekeySlug(db, input.kind, existing.slug, now);
-  const [row] = audit;
-  if (!row) throw new Error("the audit insert returned no row");
-  return { kind: input.kind, from: input.from, into: existing.slug, runsMoved, audit: toAuditEntry(row) };
+  return { kind: input.kind, from: input.from, into: existing.slug, runsMoved, audit: firstAudit(audit) };
 }

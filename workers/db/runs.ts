@@ -88,6 +88,15 @@ export function toRunRow(record: RowRecord, baseUrl: string): RunRow {
   };
 }
 
+/** The leaderboard sort keys of a summary: -1 for "not measured" (+inf for TTFT), so keyset pages never compare NULLs. */
+export function sortKeys(s: Pick<RunSummary, "decodeTps" | "prefillTps" | "ttftMs">) {
+  return {
+    decodeSortKey: s.decodeTps ?? -1,
+    prefillSortKey: s.prefillTps ?? -1,
+    ttftSortKey: s.ttftMs ?? Number.MAX_VALUE,
+  };
+}
+
 /** A model's catalog row as its first run describes it: the canonical identity, its base for a fine-tune. */
 export function modelCatalogRow(bundle: Bundle, summary: RunSummary, at: string) {
   const identity = modelIdentityOf(bundle);
