@@ -64,6 +64,7 @@
 //
 // Unrecognized names. The slug is the most trusted name cleaned of owner, quantization and packaging,
 //   `recognized: false`, family its first word, variant "instruct"/"base" when a word says so.
+import type { Model } from "./bundle.ts";
 import { slugify } from "./slugify.ts";
 
 export interface ModelNameSources {
@@ -81,14 +82,7 @@ export interface ModelNameSources {
   /** a LoRA/full fine-tune described by the bundle */
   fineTune?: { method: string; task?: string };
   /** GGUF metadata, the most trusted source */
-  metadata?: {
-    basename?: string;
-    sizeLabel?: string;
-    finetune?: string;
-    version?: string;
-    organization?: string;
-    baseModels?: string[];
-  };
+  metadata?: NonNullable<Model["metadata"]>;
   /** which tool printed the name, for tool conventions: "ollama" | "llama-bench" | "mlx" | "llama-server" | "rkllm" | "lm-eval" | … */
   sourceTool?: string;
 }

@@ -5,26 +5,12 @@
 // itself is never loaded.
 import { open, stat } from "node:fs/promises";
 import { type GgufFileInfo, GgufFileType, type GgufTensorInfo, readGgufFileInfo } from "node-llama-cpp";
+import type { Model } from "../../schema/bundle.ts";
 import { CliError } from "../errors.ts";
 import { GGML_TYPES } from "./ggml-types.ts";
 
-/** The model's naming metadata as its file states it (GGUF general.*), each key only when present. */
-export interface NamingMetadata {
-  /** general.name */
-  name?: string;
-  /** general.basename, e.g. "Llama-3.2" */
-  basename?: string;
-  /** general.size_label, e.g. "1B", "8x7B" */
-  sizeLabel?: string;
-  /** general.finetune, e.g. "Instruct" */
-  finetune?: string;
-  /** general.version, e.g. "v0.3" */
-  version?: string;
-  /** general.organization */
-  organization?: string;
-  /** general.base_model.N: the repository URL where given, else organization/name, else the name. */
-  baseModels?: string[];
-}
+/** The model's naming metadata as its file states it (GGUF general.*): the bundle's `model.metadata`. */
+export type NamingMetadata = NonNullable<Model["metadata"]>;
 
 export interface ModelIdentity {
   readonly path: string;

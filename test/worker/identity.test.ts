@@ -1,10 +1,11 @@
 // One model, one page; one board, one leaderboard (issue 16). The bundles here were made in Node by
 // the real importers from files in test/fixtures/ (test/support/global-setup.ts), and are signed and
 // submitted as `edgebench import --submit` would.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HardwareDetail, Leaderboard, ModelDetail, RunDetail, SubmitResponse } from "../../schema/api.ts";
 import type { Bundle } from "../../schema/bundle.ts";
-import { MergeResponse } from "../../schema/moderation.ts";
+import { MergeResponse, RekeyResponse } from "../../schema/moderation.ts";
 import { call, nodeSigned, postJson, signed } from "./helpers.ts";
 
 const TOKEN = "test-admin-token-0123456789";
@@ -132,6 +133,30 @@ describe("merges", () => {
     expect((await runOf(c as string)).modelSlug).toBe(from);
     expect(ModelDetail.parse(await (await call(`/v1/models/${into}`)).json()).runs).toBe(1);
     expect(ModelDetail.parse(await (await call(`/v1/models/${from}`)).json())).toMatchObject({ slug: from, runs: 2 });
+  });
+
+  it("finishes a merge whose re-key was cut short on the next POST /v1/admin/rekey", async () => {
+    const [a] = await submitAll(imported("ollamaPi4"));
+    const bundle = imported("mlxM2")[0] as Bundle;
+    bundle.model = {
+      ...bundle.model,
+      name: "my-gemma-270m-finetune",
+      huggingFaceRepo: "someone/my-gemma-270m-finetune",
+    };
+    const [b] = await submitAll([bundle]);
+    const from = (await runOf(b as string)).modelSlug;
+    const into = (await runOf(a as string)).modelSlug;
+    // The merge's own batch (alias and audit) landed; the re-key of its runs did not.
+    await env.DB.prepare("insert into aliases (kind, alias, slug, created_at) values ('model', ?, ?, ?)")
+      .bind(from, into, new Date().toISOString())
+      .run();
+    expect((await runOf(b as string)).modelSlug).toBe(from);
+    const again = await admin("/merges", { kind: "model", from, into, reason: "again" });
+    expect(again.status).toBe(409);
+    const rekey = await call("/v1/admin/rekey", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(RekeyResponse.parse(await rekey.json())).toMatchObject({ rekeyed: 1, moved: 1, remaining: 0 });
+    expect((await runOf(b as string)).modelSlug).toBe(into);
+    expect(ModelDetail.parse(await (await call(`/v1/models/${into}`)).json()).runs).toBe(2);
   });
 
   it("refuses a merge into an entry that does not exist, writing nothing", async () => {

@@ -32,8 +32,8 @@ export interface RekeyPass {
   unreadable: string[];
   /** Slugs left without runs, now aliases of where their runs went. */
   aliased: Array<{ kind: "hardware" | "model"; alias: string; slug: string }>;
-  /** Runs still summarized by older rules. */
-  remaining: number;
+  /** Whether the pass was full: more runs may be waiting. */
+  more: boolean;
 }
 
 export type SlugKind = "hardware" | "model";
@@ -81,7 +81,7 @@ export async function rekeyPass(
       retractedAt: runs.retractedAt,
     })
     .from(runs)
-    .where(options.ids ? inArray(runs.id, options.ids) : lt(runs.identityVersion, IDENTITY_VERSION))
+    .where(options.ids ? inArray(runs.id, options.ids) : stale(db))
     .orderBy(runs.id)
     .limit(limit);
   const unreadable: string[] = [];
@@ -165,11 +165,20 @@ export async function rekeyPass(
       }),
     });
   }
-  const [{ remaining } = { remaining: 0 }] = await db
-    .select({ remaining: sql<number>`count(*)` })
-    .from(runs)
-    .where(lt(runs.identityVersion, IDENTITY_VERSION));
-  return { rekeyed: updates.length, moved: moved.length, unreadable, aliased, remaining: Number(remaining) };
+  return { rekeyed: updates.length, moved: moved.length, unreadable, aliased, more: rows.length === limit };
+}
+
+/**
+ * Runs not filed as the current rules and merges would file them: summarized by older rules, or filed
+ * under a slug that is now an alias (a merge whose re-key was cut short is finished by the next re-key).
+ */
+function stale(db: Database) {
+  const aliasesOf = (kind: SlugKind) => db.select({ alias: aliases.alias }).from(aliases).where(eq(aliases.kind, kind));
+  return or(
+    lt(runs.identityVersion, IDENTITY_VERSION),
+    inArray(runs.hardwareSlug, aliasesOf("hardware")),
+    inArray(runs.modelSlug, aliasesOf("model")),
+  );
 }
 
 type Moved = { row: { hardwareSlug: string; modelSlug: string }; summary: RunSummary };
@@ -260,9 +269,14 @@ export async function rekeyAll(db: Database, now: Date, maxPasses = 20) {
     total.moved += result.moved;
     total.unreadable.push(...result.unreadable);
     total.aliased.push(...result.aliased);
-    total.remaining = result.remaining;
-    if (result.remaining === 0 || result.rekeyed + result.unreadable.length === 0) break;
+    // A pass that was not full found every stale run: no count (a scan of every run) is needed.
+    if (!result.more) return total;
   }
+  const [{ remaining } = { remaining: 0 }] = await db
+    .select({ remaining: sql<number>`count(*)` })
+    .from(runs)
+    .where(stale(db));
+  total.remaining = Number(remaining);
   return total;
 }
 
@@ -295,7 +309,11 @@ export async function mergeEntries(db: Database, input: MergeRequest, now: Date)
     .where(and(eq(aliases.kind, input.kind), eq(aliases.alias, input.from)))
     .limit(1);
   if (existing) {
-    throw apiError("conflict", `${JSON.stringify(input.from)} is already an alias of ${existing.slug}`);
+    // A merge whose re-key was cut short left its alias: POST /v1/admin/rekey moves the runs still under it.
+    throw apiError(
+      "conflict",
+      `${JSON.stringify(input.from)} is already an alias of ${existing.slug}; if runs remain under it, POST /v1/admin/rekey moves them`,
+    );
   }
   if (!(await catalogHas(db, input.kind, input.into))) {
     throw apiError("not_found", `no ${input.kind} with slug ${JSON.stringify(input.into)}`);
