@@ -52,6 +52,16 @@ describe("one model, one page", () => {
     const quantizations = new Set(rows.map((r) => r.quantization));
     expect(quantizations).toContain("Q4_K_M");
     expect(quantizations).toContain("4bit");
+    // The leaderboard filter takes any spelling of it.
+    for (const spelling of ["q4_k_m", "Q4_K - Medium"]) {
+      const rows = Leaderboard.parse(
+        await (
+          await call(`/v1/leaderboard?model=gemma-3-270m-instruct&quantization=${encodeURIComponent(spelling)}`)
+        ).json(),
+      ).items;
+      expect(rows.length, spelling).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.quantization)), spelling).toEqual(new Set(["Q4_K_M"]));
+    }
 
     const page = ModelDetail.parse(await (await call("/v1/models/gemma-3-270m-instruct")).json());
     expect(page).toMatchObject({ slug: "gemma-3-270m-instruct", runs: ids.length, variant: "instruct" });

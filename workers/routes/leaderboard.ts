@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { type Leaderboard, ReproductionLevel } from "../../schema/api.ts";
 import { Backend, Engine } from "../../schema/bundle.ts";
+import { normalizeQuantization } from "../../schema/model-identity.ts";
 import { QualityStatus } from "../../schema/summary.ts";
 import { decodeCursor, encodeCursor, RankCursorSchema } from "../cursor.ts";
 import { resolveSlug } from "../db/aliases.ts";
@@ -31,7 +32,15 @@ export const leaderboardRoute = new Hono<AppEnv>().get("/", validQuery(Leaderboa
   const q = c.req.valid("query");
   const hardware = q.hardware ? await resolveSlug(c.var.db, "hardware", q.hardware) : undefined;
   const model = q.model ? await resolveSlug(c.var.db, "model", q.model) : undefined;
-  const page = await leaderboard(c.var.db, { ...q, hardware, model, after: decodeCursor(q.cursor, RankCursorSchema) });
+  // Runs store the normalized spelling (schema/model-identity.ts): "q4_k_m" and "Q4_K - Medium" find Q4_K_M.
+  const quantization = q.quantization ? (normalizeQuantization(q.quantization) ?? q.quantization) : undefined;
+  const page = await leaderboard(c.var.db, {
+    ...q,
+    hardware,
+    model,
+    quantization,
+    after: decodeCursor(q.cursor, RankCursorSchema),
+  });
   const body: Leaderboard = {
     hardware: hardware ?? null,
     model: model ?? null,
