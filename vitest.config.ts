@@ -12,6 +12,8 @@ mkdirSync("site/dist", { recursive: true });
 const workerProject = (name: string, include: string[], limits: { ip: number; key: number }) => ({
   plugins: [
     cloudflareTest(async ({ inject }) => ({
+      // The API alone: wrangler.toml's main is the Worker `astro build` makes around it (site/src/fetch.ts).
+      main: "./workers/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {

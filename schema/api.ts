@@ -203,3 +203,31 @@ export const ModelDetail = ModelEntry.extend({
   aliases: z.array(z.string()),
 });
 export type ModelDetail = z.infer<typeof ModelDetail>;
+
+/** GET /v1/cells: one hardware × model pair with visible runs (histories and comparisons are built on them). */
+export const CellEntry = z.strictObject({
+  hardwareSlug: z.string(),
+  hardwareName: z.string(),
+  modelSlug: z.string(),
+  modelName: z.string(),
+  /** Visible runs, ranked or not. */
+  runs: z.number(),
+  /** The best decode speed among the cell's ranked, visible runs. */
+  bestDecodeTps: z.number().nullable(),
+  /** The quantizations its visible runs were made in, sorted. */
+  quantizations: z.array(z.string()),
+});
+export type CellEntry = z.infer<typeof CellEntry>;
+export const CellList = z.strictObject({ items: z.array(CellEntry) });
+
+/** GET /v1/search: what a query names, read live from the database (a run stored a moment ago included). */
+export const SearchResults = z.strictObject({
+  query: z.string(),
+  /** The run whose id the query is, when it is one. */
+  run: RunRow.nullable(),
+  hardware: z.array(HardwareEntry),
+  models: z.array(ModelEntry),
+  /** Hardware × model pairs whose names hold every word of the query, most runs first. */
+  cells: z.array(CellEntry),
+});
+export type SearchResults = z.infer<typeof SearchResults>;

@@ -173,6 +173,8 @@ export const cells = sqliteTable(
     visibleRuns: integer("visible_runs").notNull().default(0),
     /** The best decode speed among the cell's ranked, visible runs. */
     bestDecodeTps: real("best_decode_tps"),
+    /** The quantization as the cell's runs spell it (the cell key holds it lowercased). */
+    quantization: text("quantization"),
     runs: integer("runs").notNull(),
     lineages: integer("lineages").notNull(),
     decodeMean: real("decode_mean"),
@@ -221,3 +223,12 @@ export const auditLog = sqliteTable(
 export type RunRecord = typeof runs.$inferSelect;
 export type NewRunRecord = typeof runs.$inferInsert;
 export type DeviceRecord = typeof devices.$inferSelect;
+
+/**
+ * One row: the number the site's page cache is keyed by (site/src/lib/page-cache.ts), bumped after
+ * every API request that wrote (workers/middleware/data-version.ts).
+ */
+export const dataVersion = sqliteTable("data_version", {
+  id: integer("id").primaryKey(),
+  version: integer("version").notNull(),
+});

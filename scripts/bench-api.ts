@@ -1,7 +1,6 @@
 // The registry's benchmarks: ingest throughput against its floor, and the leaderboard's latency and
 // D1 rows read at 10k, 100k and 1M runs. Called by scripts/bench.ts, which writes docs/BENCHMARKS.md.
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { drizzle } from "drizzle-orm/d1";
@@ -14,25 +13,15 @@ import { cellOf, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import { type SignOptions, signBundles } from "../test/support/load.ts";
 import { hardwareCatalogQuery, leaderboardQuery, modelCatalogQuery } from "../workers/db/runs.ts";
-import { applyMigrations, localD1File, ROOT, startWorker } from "./local-registry.ts";
+import { apiConfig, applyMigrations, localD1File, ROOT, startWorker } from "./local-registry.ts";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** wrangler.toml with the write limits lifted (a benchmark is one client sending as fast as it can). */
-export async function benchConfig(dir: string): Promise<string> {
-  const original = await readFile(join(ROOT, "wrangler.toml"), "utf8");
-  const text = original
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "workers", "index.ts"))}`)
-    .replace(/^migrations_dir = .*$/m, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`)
-    .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, "site"))}`)
-    .replace(/simple = \{ limit = \d+/g, "simple = { limit = 100000000")
-    // Other "./…" paths (e.g. [alias]) are relative to the config file, which now lives elsewhere.
-    .replace(/"(\.\.?\/[^"]*)"/g, (_match, relative: string) => JSON.stringify(join(ROOT, relative)));
-  const path = join(dir, "wrangler.bench.toml");
-  await writeFile(path, text);
-  return path;
+/** The API alone with the write limits lifted (a benchmark is one client sending as fast as it can). */
+export function benchConfig(dir: string): Promise<string> {
+  return apiConfig(dir, { liftLimits: true });
 }
 
 /** The SQLite file of the migrated local database under `persistTo`, written to directly by the floors. */
@@ -185,7 +174,6 @@ async function ingest(dir: string, config: string) {
   const worker = await startWorker({
     port: 8811,
     persistTo,
-    assetsDir: join(dir, "site"),
     demoKeyDir: join(dir, "key"),
     configPath: config,
   });
@@ -309,8 +297,12 @@ async function ingest(dir: string, config: string) {
   };
 }
 
-/** Synthetic runs straight into the local D1 file: 100 boards × 200 models, realistic spreads. */
-function fillRuns(file: string, count: number) {
+/**
+ * Synthetic runs straight into the local D1 file: 100 boards (or `boards`) × 200 models, realistic
+ * spreads; each run's stored envelope is `envelope` (a real signed one, for pages that show a run).
+ */
+export function fillRuns(file: string, count: number, options: { boards?: number; envelope?: string } = {}) {
+  const boards = options.boards ?? 100;
   const db = new DatabaseSync(file);
   const now = "2026-11-22T00:00:00.000Z";
   db.exec("begin");
@@ -320,15 +312,15 @@ function fillRuns(file: string, count: number) {
   const hw = db.prepare("insert or ignore into hardware (slug, name, first_seen_at) values (?, ?, ?)");
   const model = db.prepare("insert or ignore into models (slug, name, first_seen_at) values (?, ?, ?)");
   for (let d = 0; d < 1000; d++) device.run(`d${d}`.padEnd(24, "0"), "x", now, `d${d}`.padEnd(24, "0"));
-  for (let h = 0; h < 100; h++) hw.run(`hw-${h}`, `Hardware ${h}`, now);
+  for (let h = 0; h < boards; h++) hw.run(`hw-${h}`, `Hardware ${h}`, now);
   for (let m = 0; m < 200; m++) model.run(`model-${m}`, `Model ${m}`, now);
   const run = db.prepare(
     `insert into runs (id, device_id, hardware_slug, hardware_name, model_slug, model_name, quantization, engine, decode_tps,
      prefill_tps, ttft_ms, quality_status, flags, rank_group, decode_sort_key, prefill_sort_key, ttft_sort_key, cell, method,
-     created_at, received_at, envelope) values (?, ?, ?, ?, ?, ?, 'Q4_K_M', 'llama.cpp', ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, 'measured', ?, ?, '{}')`,
+     created_at, received_at, envelope) values (?, ?, ?, ?, ?, ?, 'Q4_K_M', 'llama.cpp', ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, 'measured', ?, ?, ?)`,
   );
   for (let i = 0; i < count; i++) {
-    const h = i % 100;
+    const h = i % boards;
     const m = (i * 7) % 200;
     const decode = 1 + ((i * 7919) % 1000) / 10;
     const prefill = decode * 20;
@@ -352,11 +344,12 @@ function fillRuns(file: string, count: number) {
       `hw-${h}|model-${m}|q4_k_m|llama.cpp`,
       now,
       now,
+      options.envelope ?? "{}",
     );
   }
   // Every cell of the synthetic runs and the catalog summaries, as ingest would have left them.
-  db.exec(`insert or ignore into cells (cell, hardware_slug, model_slug, visible_runs, best_decode_tps, runs, lineages, level, updated_at)
-    select cell, hardware_slug, model_slug, count(*), max(case when rank_group = 0 then decode_tps end), count(*), 1, 'single', '2026-11-22'
+  db.exec(`insert or ignore into cells (cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, level, updated_at)
+    select cell, hardware_slug, model_slug, count(*), max(case when rank_group = 0 then decode_tps end), max(quantization), count(*), 1, 'single', '2026-11-22'
     from runs group by cell`);
   db.exec(`update hardware set run_count = (select sum(visible_runs) from cells where cells.hardware_slug = hardware.slug),
     model_count = (select count(distinct model_slug) from cells where cells.hardware_slug = hardware.slug),
@@ -428,7 +421,6 @@ async function readCost(dir: string, config: string, sizes: number[]) {
     const worker = await startWorker({
       port: 8812,
       persistTo,
-      assetsDir: join(dir, "site"),
       demoKeyDir: join(dir, "key"),
       configPath: config,
       startupTimeoutMs: 900_000,

@@ -15,9 +15,8 @@ import autocannon from "autocannon";
 import { percentile } from "../cli/measure/stats.ts";
 import { SubmitResponse } from "../schema/api.ts";
 import { freePort, type SignedBundle, signBundles, storedRunIds } from "../test/support/load.ts";
-import { benchConfig } from "./bench-api.ts";
 import { formatMarkdown } from "./format-markdown.ts";
-import { applyMigrations, ROOT, startWorker } from "./local-registry.ts";
+import { applyMigrations, buildWorker, liftedLimitsConfig, ROOT, startWorker } from "./local-registry.ts";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const fmt = (n: number, digits = 1) =>
@@ -31,15 +30,18 @@ export interface LoadOptions {
 
 const DEFAULT_LOAD: LoadOptions = { seconds: 60, connections: 10 };
 
-type Kind = "write" | "leaderboard" | "run" | "badge";
-const KINDS: Kind[] = ["write", "leaderboard", "run", "badge"];
+type Kind = "write" | "leaderboard" | "run" | "badge" | "page";
+const KINDS: Kind[] = ["write", "leaderboard", "run", "badge", "page"];
 
-/** One cycle of 20 requests: 4 writes (20%), 6 leaderboards, 5 runs, 5 badges, interleaved. */
+/**
+ * One cycle of 20 requests: 4 writes (20%), 5 leaderboards, 4 runs, 4 badges and 3 site pages (a run
+ * page or a hardware leaderboard, rendered on demand), interleaved.
+ */
 const SCHEDULE: Kind[] = [
-  ...["write", "leaderboard", "run", "badge", "leaderboard"],
-  ...["write", "run", "leaderboard", "badge", "run"],
-  ...["write", "leaderboard", "badge", "run", "leaderboard"],
-  ...["write", "run", "leaderboard", "badge", "badge"],
+  ...["write", "leaderboard", "run", "badge", "page"],
+  ...["write", "run", "leaderboard", "badge", "leaderboard"],
+  ...["write", "leaderboard", "badge", "run", "page"],
+  ...["write", "run", "leaderboard", "badge", "page"],
 ] as Kind[];
 
 /** Every eighth write re-sends a bundle sent shortly before (often still in flight). */
@@ -101,7 +103,8 @@ async function post(url: string, body: string): Promise<{ status: number; id?: s
 }
 
 async function runLoad(dir: string, options: LoadOptions = DEFAULT_LOAD): Promise<LoadResult> {
-  const configPath = await benchConfig(dir);
+  // The whole Worker, as deployed (API, badges and on-demand pages), with the write limits lifted.
+  const configPath = await liftedLimitsConfig(await buildWorker());
   const persistTo = join(dir, "load-state");
   await applyMigrations(persistTo);
   const preload = 200;
@@ -118,7 +121,6 @@ async function runLoad(dir: string, options: LoadOptions = DEFAULT_LOAD): Promis
   const worker = await startWorker({
     port,
     persistTo,
-    assetsDir: join(dir, "site"),
     demoKeyDir: join(dir, "key"),
     configPath,
   });
@@ -151,7 +153,13 @@ async function runLoad(dir: string, options: LoadOptions = DEFAULT_LOAD): Promis
     if (!badgeRes.ok) log(`load: GET /badge/… answered ${badgeRes.status}; reading /v1/hardware in its place`);
 
     const fresh = (): KindStats => ({ sent: 0, answered: 0, latencies: [], statuses: new Map() });
-    const stats: Record<Kind, KindStats> = { write: fresh(), leaderboard: fresh(), run: fresh(), badge: fresh() };
+    const stats: Record<Kind, KindStats> = {
+      write: fresh(),
+      leaderboard: fresh(),
+      run: fresh(),
+      badge: fresh(),
+      page: fresh(),
+    };
     let step = 0;
     let writes = 0;
     let nextDistinct = 0;
@@ -195,6 +203,11 @@ async function runLoad(dir: string, options: LoadOptions = DEFAULT_LOAD): Promis
         path = `/v1/leaderboard?hardware=${boards[step % boards.length]}&limit=50`;
       } else if (kind === "run") {
         path = `/v1/runs/${storedIds[(step * 7919) % storedIds.length]}`;
+      } else if (kind === "page") {
+        path =
+          step % 2 === 0
+            ? `/runs/${storedIds[(step * 104_729) % storedIds.length]}/`
+            : `/hardware/${boards[step % boards.length]}/`;
       } else if (badgeRoute === "/v1/hardware") {
         path = "/v1/hardware";
       } else {
@@ -308,6 +321,7 @@ const LABEL: Record<Kind, string> = {
   leaderboard: "`GET /v1/leaderboard?hardware=…`",
   run: "`GET /v1/runs/:id`",
   badge: "`GET /badge/<model>/<hardware>.svg`",
+  page: "`GET /runs/:id/`, `GET /hardware/:slug/` (pages)",
 };
 
 function rows(r: LoadResult): string[] {
@@ -341,8 +355,9 @@ ${fmt(r.loadAverage[0], 2)} as the traffic started and ${fmt(r.loadAverage[1], 2
 
 Sustained mixed traffic for ${r.options.seconds} s on loopback from [autocannon](https://github.com/mcollina/autocannon)
 (programmatic API, ${r.options.connections} connections, one request in flight on each) against the local registry
-(\`wrangler dev\`: workerd + local D1, rate limits lifted), which held ${r.preloaded} runs at the start. One request in
-five is a submission of a distinct pre-signed bundle; one submission in ${REPEAT_EVERY} re-sends a bundle sent
+(\`wrangler dev\` of the Worker \`astro build\` makes: workerd + local D1, rate limits lifted), which held
+${r.preloaded} runs at the start. Pages are rendered on demand and cached by data version, so every accepted
+submission makes the next read of each page a fresh render. One request in five is a submission of a distinct pre-signed bundle; one submission in ${REPEAT_EVERY} re-sends a bundle sent
 shortly before, on purpose (answered 200 "already stored", or 201 to whichever copy was first when both were in
 flight). Writes stop ${WRITE_DRAIN_S} s before the end so that every write's answer is counted; p50/p99 are over the
 requests of each kind; "no answer" is a request still in flight when the clock stopped, or one that timed out.

@@ -1,15 +1,17 @@
-// The local registry on the embedded default: D1 migrations, the Worker under `wrangler dev`
-// (workerd + local SQLite), the seed runs signed with a demo key, and the site built against it.
-// Used by `npm start` and by the end-to-end tests, each with its own port and state directory.
+// The local registry on the embedded default: D1 migrations, the Worker (API, badges and the
+// on-demand site, built by `astro build`) under `wrangler dev` (workerd + local SQLite), and the seed
+// runs signed with a demo key. Used by `npm start` and by the tests, each with its own port and state
+// directory.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import * as pagefind from "pagefind";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import * as z from "zod";
 import { loadOrCreateKey } from "../cli/lib/keys.ts";
 import { submitEnvelope } from "../cli/lib/registry.ts";
 import { RunPage } from "../schema/api.ts";
-import { signPayload } from "../schema/signing.ts";
+import { Envelope, signPayload } from "../schema/signing.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -29,12 +31,13 @@ export interface LocalRegistryOptions {
   port: number;
   /** Where the local D1 database lives (wrangler's --persist-to). */
   persistTo: string;
-  /** The built site the Worker serves. */
-  assetsDir: string;
   /** Where the demo signing key is kept. */
   demoKeyDir: string;
-  /** Another wrangler configuration (the benchmarks lift the rate limits). */
-  configPath?: string;
+  /**
+   * The wrangler configuration: the built Worker's (buildWorker) for the whole registry with its
+   * site, else a configuration of the API alone (apiConfig; the benchmarks lift its rate limits).
+   */
+  configPath: string;
   /** The moderation token (the ADMIN_TOKEN secret in production); unset, moderation is off. */
   adminToken?: string;
   /** How long to wait for the first answer (a database of a million runs opens slowly); default 90 s. */
@@ -90,27 +93,15 @@ export function localD1File(persistTo: string): string | undefined {
   return file === undefined ? undefined : join(dir, file);
 }
 
-/** wrangler dev needs its assets directory to exist before the site is first built. */
-async function ensureAssets(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const present = await readdir(dir);
-  if (present.length === 0) {
-    await writeFile(
-      join(dir, "index.html"),
-      "<!doctype html><title>edgebench</title><p>The site is being built…</p>\n",
-    );
-  }
-}
-
 export interface RunningWorker {
   url: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** `wrangler dev` on loopback with a local D1 under `persistTo`, serving `assetsDir`: node's arguments. */
+/** `wrangler dev` on loopback with a local D1 under `persistTo`: node's arguments. */
 export function wranglerDevArgs(
-  options: Pick<LocalRegistryOptions, "port" | "persistTo" | "assetsDir" | "configPath" | "adminToken">,
+  options: Pick<LocalRegistryOptions, "port" | "persistTo" | "configPath" | "adminToken">,
 ): string[] {
   return [
     WRANGLER,
@@ -122,18 +113,16 @@ export function wranglerDevArgs(
     String(options.port),
     "--persist-to",
     options.persistTo,
-    "--assets",
-    options.assetsDir,
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
-    ...(options.configPath ? ["--config", options.configPath] : []),
+    "--config",
+    options.configPath,
     ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
   ];
 }
 
 export async function startWorker(options: LocalRegistryOptions): Promise<RunningWorker> {
-  await ensureAssets(options.assetsDir);
   const child = spawn(process.execPath, wranglerDevArgs(options), {
     cwd: ROOT,
     env: { ...process.env, ...OFFLINE_ENV },
@@ -181,95 +170,172 @@ export async function isEmpty(url: string): Promise<boolean> {
   return RunPage.parse(await res.json()).items.length === 0;
 }
 
-/** Signs every seed bundle with the demo key and submits it; returns how many were new. */
-export async function submitSeeds(url: string, demoKeyDir: string, seedsDir = SEEDS_DIR): Promise<number> {
+/**
+ * The seed bundles signed with the demo key, each dated now (the registry refuses bundles created
+ * long ago): the same signed bytes whenever they are submitted again, so the same run ids.
+ */
+export async function signSeeds(demoKeyDir: string, seedsDir = SEEDS_DIR): Promise<Envelope[]> {
   const key = await loadOrCreateKey(demoKeyDir);
   const files = (await readdir(seedsDir)).filter((f) => f.endsWith(".json")).sort();
-  // A seed is imported when it is submitted: the registry refuses bundles created long ago.
   const importedAt = new Date().toISOString();
-  let created = 0;
+  const envelopes: Envelope[] = [];
   for (const file of files) {
     const bundle = JSON.parse(await readFile(join(seedsDir, file), "utf8"));
     bundle.provenance.createdAt = importedAt;
-    const answer = await submitEnvelope(url, await signPayload(bundle, key.privateKey));
-    if (answer.created) created++;
+    envelopes.push(await signPayload(bundle, key.privateKey));
+  }
+  return envelopes;
+}
+
+/** Submits signed envelopes one by one; returns how many were new (a resubmission stores nothing). */
+export async function submitAll(url: string, envelopes: readonly Envelope[], pauseMs = 0): Promise<number> {
+  let created = 0;
+  for (const envelope of envelopes) {
+    if ((await submitEnvelope(url, envelope)).created) created++;
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
   }
   return created;
 }
 
+/** Signs every seed bundle with the demo key and submits it; returns how many were new. */
+export async function submitSeeds(url: string, demoKeyDir: string, seedsDir = SEEDS_DIR): Promise<number> {
+  return submitAll(url, await signSeeds(demoKeyDir, seedsDir));
+}
+
+export type SeedOutcome = { state: "seeded" | "completed"; created: number } | { state: "skipped" };
+
 /**
- * Builds the site against a registry into `outDir`. Astro empties its output directory by removing
- * it, and wrangler dev's watcher loses a directory that is removed, so the build goes to a staging
- * directory and is then synced into `outDir`, which stays in place.
+ * Seeds a local registry once, even across interrupted starts. The signed seeds are written into
+ * `stateDir` before the first is submitted, and a marker after the last is stored: a start stopped
+ * in between (Ctrl-C) leaves the envelopes and no marker, and the next start submits all of them
+ * again, the same bytes, so those already stored are answered "already stored" and the rest complete
+ * the set. A database that holds runs but never began seeding (one a user filled) is left as it is.
  */
-export async function buildSite(
-  apiUrl: string,
+export async function seedOnce(
+  url: string,
+  stateDir: string,
+  demoKeyDir: string,
+  options: { pauseMs?: number; seedsDir?: string } = {},
+): Promise<SeedOutcome> {
+  const signedFile = join(stateDir, "seeds.signed.json");
+  const doneFile = join(stateDir, "seeds.done");
+  if (existsSync(doneFile)) return { state: "skipped" };
+  let envelopes: Envelope[];
+  let resumed = false;
+  if (existsSync(signedFile)) {
+    envelopes = z.array(Envelope).parse(JSON.parse(await readFile(signedFile, "utf8")));
+    resumed = true;
+  } else {
+    if (!(await isEmpty(url))) return { state: "skipped" };
+    envelopes = await signSeeds(demoKeyDir, options.seedsDir);
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(`${signedFile}.tmp`, JSON.stringify(envelopes));
+    await rename(`${signedFile}.tmp`, signedFile);
+  }
+  const created = await submitAll(url, envelopes, options.pauseMs);
+  await writeFile(doneFile, `${new Date().toISOString()}\n`);
+  return { state: resumed ? "completed" : "seeded", created };
+}
+
+/** What the built Worker is made from: a change to any of these is a new build. */
+const WORKER_SOURCES = [
+  "site/src",
+  "site/public",
+  "site/astro.config.mjs",
+  "workers",
+  "schema",
+  "wrangler.toml",
+  "package-lock.json",
+];
+
+async function sourceFiles(path: string): Promise<string[]> {
+  const full = join(ROOT, path);
+  if (!(await stat(full)).isDirectory()) return [full];
+  const entries = await readdir(full, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/** A digest of the Worker's sources: the name of its build in the cache. */
+async function sourcesDigest(): Promise<string> {
+  const hash = createHash("sha256");
+  for (const path of WORKER_SOURCES) {
+    for (const file of (await sourceFiles(path)).sort()) {
+      hash
+        .update(relative(ROOT, file))
+        .update("\0")
+        .update(await readFile(file))
+        .update("\0");
+    }
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Where builds are kept, inside the checkout: the Worker's chunks import from node_modules. */
+const BUILD_CACHE = join(ROOT, "node_modules", ".cache", "edgebench-worker");
+
+/**
+ * The Worker, API and site together, built by `astro build` (the Cloudflare adapter), once per state
+ * of its sources: the build holds no data (every page that shows data is rendered on demand), so
+ * every registry on this machine, the tests' and `npm start`'s, runs the same build. Returns the
+ * wrangler configuration the build wrote, for `wrangler dev --config`.
+ */
+export async function buildWorker(options: { onBuildProcess?: (child: ChildProcess) => void } = {}): Promise<string> {
+  const dir = join(BUILD_CACHE, await sourcesDigest());
+  const config = join(dir, "server", "wrangler.json");
+  if (existsSync(config)) return config;
+  await mkdir(BUILD_CACHE, { recursive: true });
+  // Built beside its final place and renamed into it: two builds at once (parallel tests) each
+  // finish whole, and the first rename wins.
+  const staging = await mkdtemp(`${dir}.build-`);
+  try {
+    await astroBuild(staging, options);
+    await rename(staging, dir).catch((error: NodeJS.ErrnoException) => {
+      if (!existsSync(config)) throw error;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return config;
+}
+
+/** `astro build` of the site and its Worker into `outDir` (`client/`: static files; `server/`: the Worker). */
+export async function astroBuild(
   outDir: string,
   options: { onBuildProcess?: (child: ChildProcess) => void } = {},
 ): Promise<void> {
-  // Each build in a directory of its own inside the checkout: Astro puts its prerender chunks in the
-  // output directory when that is under the working directory (else in one shared ./.astro, where two
-  // builds at once, as parallel tests run them, overwrite each other's chunks), and those chunks must
-  // be able to import from node_modules.
-  const cache = join(ROOT, "node_modules", ".cache");
-  await mkdir(cache, { recursive: true });
-  const work = await mkdtemp(join(cache, "edgebench-site-"));
-  const staging = join(work, "dist");
-  try {
-    await run([ASTRO, "build", "--root", join(ROOT, "site"), "--outDir", staging, "--silent"], {
-      env: { EDGEBENCH_API: apiUrl },
-      ...(options.onBuildProcess ? { onSpawn: options.onBuildProcess } : {}),
-    });
-    await writeSearchIndex(staging);
-    await syncDir(staging, resolve(outDir));
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  await run([ASTRO, "build", "--root", join(ROOT, "site"), "--outDir", outDir, "--silent"], {
+    ...(options.onBuildProcess ? { onSpawn: options.onBuildProcess } : {}),
+  });
 }
 
 /**
- * The site search: Pagefind indexes the built pages and writes its index and UI into `siteDir/pagefind/`,
- * offline (its binary comes with the npm package). Only pages whose main element carries
- * data-pagefind-body are indexed: home, hardware and model pages, which name every model and hardware.
- * Run pages are left out: they would add one page per run (the bulk of the site) for names a search
- * already finds on the hardware and model pages.
+ * A wrangler configuration written into `dir`: the API alone (workers/index.ts, no site), for the
+ * registries that tests and benchmarks drive through the API only, optionally with the write limits
+ * lifted (a benchmark is one client sending as fast as it can).
  */
-async function writeSearchIndex(siteDir: string): Promise<void> {
-  const { index, errors } = await pagefind.createIndex({ forceLanguage: "en" });
-  try {
-    if (!index) throw new Error(`pagefind could not start: ${errors.join("; ")}`);
-    const added = await index.addDirectory({ path: siteDir });
-    if (added.errors.length > 0) throw new Error(`pagefind could not index the site: ${added.errors.join("; ")}`);
-    const written = await index.writeFiles({ outputPath: join(siteDir, "pagefind") });
-    if (written.errors.length > 0) throw new Error(`pagefind could not write its index: ${written.errors.join("; ")}`);
-  } finally {
-    await pagefind.close();
-  }
+export async function apiConfig(dir: string, options: { liftLimits?: boolean } = {}): Promise<string> {
+  const original = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  let text = original
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "workers", "index.ts"))}`)
+    .replace(/^migrations_dir = .*$/m, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`)
+    // No site: the API answers every path itself (the site's paths with a plain 404).
+    .replace(/^\[assets\]\n(?:[^[\n].*\n)*/m, "")
+    // Other "./…" paths (e.g. [alias]) are relative to the config file, which now lives elsewhere.
+    .replace(/"(\.\.?\/[^"]*)"/g, (_match, path: string) => JSON.stringify(join(ROOT, path)));
+  if (options.liftLimits) text = text.replace(/simple = \{ limit = \d+/g, "simple = { limit = 100000000");
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, options.liftLimits ? "wrangler.bench.toml" : "wrangler.api.toml");
+  await writeFile(path, text);
+  return path;
 }
 
-/** Makes `dest` hold exactly what `src` holds, without removing `dest` itself. */
-async function syncDir(src: string, dest: string): Promise<void> {
-  await mkdir(dest, { recursive: true });
-  await cp(src, dest, { recursive: true, force: true });
-  const wanted = new Set(await readdir(src, { recursive: true }));
-  const present = (await readdir(dest, { recursive: true })).sort().reverse();
-  for (const entry of present) {
-    if (!wanted.has(entry)) await rm(join(dest, entry), { recursive: true, force: true });
-  }
-}
-
-/**
- * wrangler dev notices a rebuilt assets directory by itself, a moment later: wait until it serves
- * the built file at `path` (e.g. "/" or "/hardware/x/") byte for byte.
- */
-export async function waitForBuiltPage(url: string, outDir: string, path = "/", timeoutMs = 30_000): Promise<void> {
-  const file = join(outDir, ...path.split("/").filter(Boolean), "index.html");
-  const expected = await readFile(file, "utf8");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(`${url}${path}`);
-    if (res.ok && (await res.text()) === expected) return;
-    if (Date.now() > deadline) throw new Error(`${url}${path} still does not serve the freshly built ${file}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The built Worker's configuration with the write limits lifted, written beside it (its paths are relative). */
+export async function liftedLimitsConfig(builtConfig: string): Promise<string> {
+  const config = JSON.parse(await readFile(builtConfig, "utf8")) as {
+    ratelimits?: Array<{ simple?: { limit: number } }>;
+  };
+  for (const limit of config.ratelimits ?? []) if (limit.simple) limit.simple.limit = 100_000_000;
+  const path = join(builtConfig, "..", "wrangler.bench.json");
+  await writeFile(path, JSON.stringify(config, null, 2));
+  return path;
 }

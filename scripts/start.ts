@@ -3,16 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import {
-  applyMigrations,
-  buildSite,
-  isEmpty,
-  ROOT,
-  type RunningWorker,
-  startWorker,
-  submitSeeds,
-  waitForBuiltPage,
-} from "./local-registry.ts";
+import { applyMigrations, buildWorker, ROOT, type RunningWorker, seedOnce, startWorker } from "./local-registry.ts";
 
 const port = Number(process.env.PORT || 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -24,7 +15,8 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 const stateDir = resolve(process.env.EDGEBENCH_STATE_DIR || join(ROOT, ".wrangler"));
 const persistTo = join(stateDir, "state");
 const demoKeyDir = join(stateDir, "demo-key");
-const assetsDir = resolve(process.env.EDGEBENCH_SITE_OUT || join(ROOT, "site", "dist"));
+// For the interrupted-seeding test: a pause after each seed, so a start can be stopped part-way.
+const seedPauseMs = Number(process.env.EDGEBENCH_SEED_PAUSE_MS || 0);
 
 /** ADMIN_TOKEN from the environment, else one made for this state directory and kept beside it. */
 async function localAdminToken(): Promise<string> {
@@ -62,21 +54,25 @@ process.on("SIGTERM", shutdown);
 
 try {
   console.log("edgebench: applying D1 migrations to the local database…");
-  await applyMigrations(persistTo);
+  // The build holds no data, so it can come first: the Worker never restarts under a running start.
+  const [, configPath] = await Promise.all([
+    applyMigrations(persistTo),
+    (async () => {
+      console.log("edgebench: building the Worker and the site (astro build, once per change of the sources)…");
+      return buildWorker();
+    })(),
+  ]);
   console.log("edgebench: starting the Worker (wrangler dev, local D1)…");
   const adminToken = await localAdminToken();
-  worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir, adminToken });
+  worker = await startWorker({ port, persistTo, configPath, demoKeyDir, adminToken });
   const rekeyed = await rekeyStoredRuns(worker.url, adminToken);
   if (rekeyed > 0) console.log(`edgebench: re-keyed ${rekeyed} stored runs to the current hardware and model rules`);
-  if (await isEmpty(worker.url)) {
-    const created = await submitSeeds(worker.url, demoKeyDir);
-    console.log(`edgebench: the database was empty; submitted ${created} seed runs signed with the local demo key`);
-  } else {
-    console.log("edgebench: the database already holds runs; not seeding");
+  const seeding = await seedOnce(worker.url, stateDir, demoKeyDir, { pauseMs: seedPauseMs });
+  if (seeding.state === "seeded") {
+    console.log(`edgebench: submitted ${seeding.created} seed runs signed with the local demo key`);
+  } else if (seeding.state === "completed") {
+    console.log(`edgebench: completed the seeding an earlier start began (${seeding.created} more seed runs)`);
   }
-  console.log("edgebench: building the site from the local API…");
-  await buildSite(worker.url, assetsDir);
-  await waitForBuiltPage(worker.url, assetsDir);
   console.log(`
 edgebench is running (Ctrl-C stops it)
   site:        ${worker.url}/

@@ -2,7 +2,8 @@ import type { Envelope } from "../schema/signing.ts";
 
 export interface Env {
   DB: D1Database;
-  ASSETS: Fetcher;
+  /** The site's static files (the 404 page, scripts, the stylesheet); absent where the API runs alone. */
+  ASSETS?: Fetcher;
   /** Origin used in the URLs the API hands out; empty means "the origin the request came to". */
   PUBLIC_URL: string;
   /** Bearer token for the moderation routes (a Worker secret; unset: moderation is off). */

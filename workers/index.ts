@@ -1,16 +1,19 @@
-// The edgebench registry API. Static pages of the site are served from assets before this runs.
+// The edgebench registry API and badges. The site's Worker (site/src/fetch.ts) mounts it under /v1
+// and /badge beside the on-demand pages; tests and API-only registries run it alone.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
 import { apiError, handleError } from "./errors.ts";
+import { bumpDataVersion } from "./middleware/data-version.ts";
 import { database } from "./middleware/db.ts";
 import { adminRoute } from "./routes/admin.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { badgeRoute } from "./routes/badge.ts";
 import { hardwareRoute, modelsRoute } from "./routes/catalog.ts";
 import { exportRoute } from "./routes/export.ts";
+import { cellsRoute, searchRoute } from "./routes/find.ts";
 import { keysRoute } from "./routes/keys.ts";
 import { leaderboardRoute } from "./routes/leaderboard.ts";
 import { openapiRoute } from "./routes/openapi.ts";
@@ -30,6 +33,7 @@ const app = new Hono<AppEnv>()
     }),
     cors({ origin: "*", allowMethods: ["GET", "POST"] }),
     database,
+    bumpDataVersion,
   )
   .route("/v1/runs", runsRoute)
   .route("/v1/keys", keysRoute)
@@ -37,6 +41,8 @@ const app = new Hono<AppEnv>()
   .route("/v1/leaderboard", leaderboardRoute)
   .route("/v1/hardware", hardwareRoute)
   .route("/v1/models", modelsRoute)
+  .route("/v1/cells", cellsRoute)
+  .route("/v1/search", searchRoute)
   .route("/v1/export", exportRoute)
   .route("/v1/audit", auditRoute)
   .route("/v1/admin", adminRoute)
@@ -45,17 +51,9 @@ const app = new Hono<AppEnv>()
 
 app.onError(handleError);
 
-app.notFound(async (c) => {
+app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
-  if (path.startsWith("/v1/") || path === "/v1") {
-    return handleError(apiError("not_found", `no route for ${c.req.method} ${path}`), c);
-  }
-  // Site paths with no page: the site's own 404 page, with a 404 status.
-  const page = await c.env.ASSETS.fetch(new URL("/404.html", c.req.url));
-  // The page's own headers (its Content-Security-Policy from site/public/_headers among them).
-  const headers = new Headers(page.ok ? page.headers : undefined);
-  headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(page.ok ? page.body : "Not found", { status: 404, headers });
+  return handleError(apiError("not_found", `no route for ${c.req.method} ${path}`), c);
 });
 
 export default app;

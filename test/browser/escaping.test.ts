@@ -176,8 +176,11 @@ describe("hostile names and notes are shown as text, never run", () => {
     const { page } = await openAndCheck(context, "/search/");
     const input = page.locator('main input[type="search"], main input[type="text"]').first();
     await input.waitFor({ state: "visible", timeout: 10_000 });
-    await input.fill("xss");
-    await page.waitForTimeout(1500);
+    await input.fill("__xss");
+    await Promise.all([page.waitForURL(/\/search\/\?q=__xss/), input.press("Enter")]);
+    // The hostile hardware and model names are the results, shown as text.
+    expect(await page.locator("main").textContent()).toContain(PAYLOADS.img);
+    await page.waitForTimeout(500);
     expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
     await page.close();
   });

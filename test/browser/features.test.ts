@@ -101,6 +101,9 @@ describe("badges, compare, history and search", () => {
     const { name } = HardwareDetail.parse(await (await get(`/v1/hardware/${hardwareSlug}`)).json());
     const query = name.split(/\s+/).slice(0, 2).join(" ");
     await input.fill(query);
+    // A plain form (no JavaScript needed): the answer is a page of results from the registry as it is now.
+    await Promise.all([page.waitForURL(/\/search\/\?q=/), input.press("Enter")]);
+    expect(await page.locator("main .lede").first().textContent()).toContain(`for “${query}”`);
     const result = page.locator(`main a[href*="/hardware/${hardwareSlug}/"]`).filter({ visible: true });
     await result.first().waitFor({ state: "visible", timeout: 10_000 });
     expect(errors, "/search/").toEqual([]);

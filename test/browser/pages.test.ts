@@ -36,9 +36,10 @@ describe("every page type, in Chromium", () => {
         const expected = type.status ?? 200;
         if (type.feature && status === 404) throw new Error(`feature not there yet: GET ${path} answered 404`);
         expect(status, path).toBe(expected);
-        // Served under the site's policy (site/public/_headers), and nothing on the page broke under it:
-        // a blocked script or style would be a console error below.
-        expect(csp, path).toMatch(/script-src 'self' 'wasm-unsafe-eval';/);
+        // Served under the site's policy (site/public/_headers), rendered on demand or not, and nothing on
+        // the page broke under it: a blocked script or style would be a console error below.
+        expect(csp, path).toMatch(/^default-src 'self'; script-src 'self'; /);
+        expect(csp, path).toContain("frame-ancestors 'none'");
         expect(await page.locator("h1").count(), `${path} has a heading`).toBeGreaterThan(0);
         await screenshot(page, `${type.name}-1280.png`);
         expect(errors, path).toEqual([]);

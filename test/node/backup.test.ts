@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, signPayload } from "../../schema/signing.ts";
 import { backupLocal } from "../../scripts/backup.ts";
 import { type DatabaseDigest, digestLocal, SCHEMA_ENTRY } from "../../scripts/db-digest.ts";
-import { applyMigrations, localD1File, ROOT, startWorker, submitSeeds } from "../../scripts/local-registry.ts";
+import {
+  apiConfig,
+  applyMigrations,
+  localD1File,
+  ROOT,
+  startWorker,
+  submitSeeds,
+} from "../../scripts/local-registry.ts";
 import { restoreLocal } from "../../scripts/restore.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { freePort } from "../support/load.ts";
@@ -46,7 +53,7 @@ describe("db:backup and db:restore", () => {
     const worker = await startWorker({
       port: await freePort(),
       persistTo,
-      assetsDir: join(dir, "site"),
+      configPath: await apiConfig(dir),
       demoKeyDir: join(dir, "demo-key"),
       adminToken: ADMIN_TOKEN,
     });

@@ -1,16 +1,18 @@
 // End to end, as a user meets it: `npm start` (scripts/start.ts) brings up the Worker on a local D1
-// with the seed runs and the built site; the CLI submits a freshly signed bundle; the leaderboard and
-// the rebuilt hardware page show it; a tampered upload is refused and changes nothing.
+// with the seed runs; the CLI submits a freshly signed bundle and its pages show it on the very next
+// request (they are rendered on demand); moderation takes it off them as fast; a tampered upload is
+// refused and changes nothing; a start stopped while seeding is completed by the next.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as z from "zod";
 import { ErrorBody, HardwareList, Leaderboard, RunPage } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
 import { AuditPage } from "../../schema/moderation.ts";
 import { summarize } from "../../schema/summary.ts";
-import { buildSite, ROOT, waitForBuiltPage } from "../../scripts/local-registry.ts";
+import { ROOT } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
 import { QUICK } from "../support/edgebench-run.ts";
@@ -82,7 +84,6 @@ describe("the local registry, end to end", () => {
     env = {
       PORT: String(port),
       EDGEBENCH_STATE_DIR: join(dir, "state"),
-      EDGEBENCH_SITE_OUT: join(dir, "site"),
       EDGEBENCH_HOME: join(dir, "device"),
     };
     started = await npmStart(env);
@@ -108,7 +109,7 @@ describe("the local registry, end to end", () => {
     }
   });
 
-  it("takes a bundle submitted with the CLI into the leaderboard and, after a build, its hardware page", async () => {
+  it("shows a bundle submitted with the CLI on its run page, leaderboard, model page and badge at the next request", async () => {
     expect((await runCli(["keygen"], env)).code).toBe(0);
     const bundle = makeBundle({ board: "E2E Board 7", model: "E2E-Model-3B", decodeTps: 21.5 });
     const file = join(dir, "fresh.json");
@@ -121,16 +122,19 @@ describe("the local registry, end to end", () => {
     const board = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=e2e-board-7`));
     expect(board.items.map((r) => [r.id, r.modelName, r.decodeTps])).toEqual([[id, "E2E-Model-3B", 21.5]]);
 
-    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
-    const built = await readFile(
-      join(env.EDGEBENCH_SITE_OUT as string, "hardware", "e2e-board-7", "index.html"),
-      "utf8",
-    );
-    expect(built).toContain("E2E-Model-3B");
-    expect(built).toContain(`/runs/${id}/`);
-    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, "/hardware/e2e-board-7/");
+    // The URL the CLI printed answers at once, with the run's figures: no build in between.
+    const runPage = await fetch(`${base}/runs/${id}/`);
+    expect(runPage.status).toBe(200);
+    const runHtml = await runPage.text();
+    expect(runHtml).toContain("E2E-Model-3B");
+    expect(runHtml).toContain("21.5");
     const served = await (await fetch(`${base}/hardware/e2e-board-7/`)).text();
     expect(served).toContain(`/runs/${id}/`);
+    const modelSlug = board.items[0]?.modelSlug;
+    const modelPage = await (await fetch(`${base}/models/${modelSlug}/`)).text();
+    expect(modelPage).toContain(`/runs/${id}/`);
+    const badge = z.object({ message: z.string() }).parse(await json(`${base}/badge/${modelSlug}/e2e-board-7.json`));
+    expect(badge.message).toContain("21.5");
 
     const verified = await runCli(["verify", `${base}/runs/${id}/`], env);
     expect(verified.code, verified.stderr).toBe(0);
@@ -156,18 +160,23 @@ describe("the local registry, end to end", () => {
       [12.01, 46.9, "imported", "llama-bench"],
     ]);
 
-    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
-    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, "/hardware/raspberry-pi-5/");
     const page = await (await fetch(`${base}/hardware/raspberry-pi-5/`)).text();
     for (const id of ids) expect(page).toContain(`/runs/${id}/`);
     expect(page).toContain("Gemma 3 1B");
   });
 
-  it("moderates with the token npm start made: a hidden run leaves the leaderboard and the audit log says so", async () => {
+  it("moderates with the token npm start made: a hidden run leaves its pages at the next request, and the audit log says so", async () => {
     const token = (await readFile(join(dir, "state", "admin-token"), "utf8")).trim();
     const board = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=raspberry-pi-5`));
     const target = board.items[0];
     expect(target).toBeDefined();
+    // Rendered and cached before the hiding: the cache must not outlive it.
+    const pages = [`/hardware/raspberry-pi-5/`, `/models/${target?.modelSlug}/`];
+    for (const path of pages) {
+      expect(await (await fetch(`${base}${path}`)).text(), path).toContain(`/runs/${target?.id}/`);
+      const again = await fetch(`${base}${path}`);
+      expect(again.headers.get("x-edgebench-cache"), path).toBe("hit");
+    }
     const hide = (auth: string) =>
       fetch(`${base}/v1/admin/runs/${target?.id}/hide`, {
         method: "POST",
@@ -178,6 +187,14 @@ describe("the local registry, end to end", () => {
     expect((await hide(token)).status).toBe(200);
     const after = Leaderboard.parse(await json(`${base}/v1/leaderboard?hardware=raspberry-pi-5`));
     expect(after.items.map((r) => r.id)).not.toContain(target?.id);
+    for (const path of pages) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.headers.get("x-edgebench-cache"), path).toBe("miss");
+      expect(await res.text(), path).not.toContain(`/runs/${target?.id}/`);
+    }
+    // The run's own page stays, and says it was hidden and why.
+    const runPage = await (await fetch(`${base}/runs/${target?.id}/`)).text();
+    expect(runPage).toContain("Hidden by a moderator: e2e: duplicate upload");
     const audit = AuditPage.parse(await json(`${base}/v1/audit?target=run:${target?.id}`));
     expect(audit.items.map((a) => a.action)).toEqual(["run.hide"]);
   });
@@ -221,8 +238,6 @@ describe("the local registry, end to end", () => {
     });
     expect(bundle.roofline?.efficiency).toBeGreaterThan(0);
 
-    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
-    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, `/runs/${id}/`);
     const page = await (await fetch(`${base}/runs/${id}/`)).text();
     expect(page).toContain("Roofline");
     expect(page).toContain("perplexity_near_chance");
@@ -246,8 +261,6 @@ describe("the local registry, end to end", () => {
       rankedApart: true,
       qualityReason: expect.stringMatching(/task answers are degenerate/),
     });
-    await buildSite(base, env.EDGEBENCH_SITE_OUT as string);
-    await waitForBuiltPage(base, env.EDGEBENCH_SITE_OUT as string, `/hardware/${slug}/`);
     const page = await (await fetch(`${base}/hardware/${slug}/`)).text();
     expect(page).toMatch(/Ranked apart: [^<]*task answers are degenerate/);
   });
@@ -276,9 +289,60 @@ describe("the local registry, end to end", () => {
     const before = await allRuns(base);
     await stop(started);
     started = await npmStart(env);
-    expect(started.output()).toContain("already holds runs; not seeding");
+    expect(started.output()).not.toMatch(/seed runs/);
     expect(await allRuns(base)).toBe(before);
   });
+});
+
+describe("npm start stopped while seeding", () => {
+  it("completes the seeds on the next start, with the same ids, and a third start adds nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-seed-"));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // A pause after each seed, so the first start can be stopped part-way, as Ctrl-C would.
+    const env = { PORT: String(port), EDGEBENCH_STATE_DIR: join(dir, "state"), EDGEBENCH_SEED_PAUSE_MS: "400" };
+    const first = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: "ignore",
+    });
+    const stored = async () => {
+      try {
+        return await allRuns(base);
+      } catch {
+        return 0; // not up yet
+      }
+    };
+    const deadline = Date.now() + 180_000;
+    while ((await stored()) < 3) {
+      if (first.exitCode !== null || Date.now() > deadline) throw new Error("the first start never seeded 3 runs");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const exited = new Promise((r) => first.once("exit", r));
+    first.kill("SIGINT");
+    await exited;
+
+    const second = await npmStart({ ...env, EDGEBENCH_SEED_PAUSE_MS: "0" });
+    try {
+      const page = RunPage.parse(await json(`${base}/v1/runs?limit=100`));
+      expect(page.items).toHaveLength(seeds.length);
+      // Completed with the envelopes signed before the interruption: each seed once, none twice.
+      expect(new Set(page.items.map((r) => r.id)).size).toBe(seeds.length);
+      expect(second.output()).toMatch(/completed the seeding an earlier start began \((\d+) more seed runs\)/);
+      const more = Number(second.output().match(/\((\d+) more seed runs\)/)?.[1]);
+      expect(more).toBeGreaterThan(0);
+      expect(more).toBeLessThan(seeds.length);
+    } finally {
+      await stop(second);
+    }
+    const third = await npmStart(env);
+    try {
+      expect(await allRuns(base)).toBe(seeds.length);
+      expect(third.output()).not.toMatch(/seed runs/);
+    } finally {
+      await stop(third);
+    }
+  }, 400_000);
 });
 
 function escapeHtml(text: string): string {

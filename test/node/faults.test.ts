@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueue, type FlushReport, listOutbox, outboxDir } from "../../cli/lib/outbox.ts";
 import { SubmitResponse } from "../../schema/api.ts";
-import { benchConfig } from "../../scripts/bench-api.ts";
-import { applyMigrations } from "../../scripts/local-registry.ts";
+import { apiConfig, applyMigrations } from "../../scripts/local-registry.ts";
 import { type CliResult, runCli } from "../support/cli.ts";
 import { freePort, KillableRegistry, type SignedBundle, signBundles, storedRunIds } from "../support/load.ts";
 
@@ -50,8 +49,12 @@ describe("faults on the local registry", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "edgebench-faults-"));
     const persistTo = join(dir, "state");
-    const [configPath, port] = await Promise.all([benchConfig(dir), freePort(), applyMigrations(persistTo)]);
-    registry = new KillableRegistry({ port, persistTo, assetsDir: join(dir, "site"), configPath });
+    const [configPath, port] = await Promise.all([
+      apiConfig(dir, { liftLimits: true }),
+      freePort(),
+      applyMigrations(persistTo),
+    ]);
+    registry = new KillableRegistry({ port, persistTo, configPath });
     await registry.start();
   });
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunDetail, SubmitResponse } from "../../schema/api.ts";
 import { KeyInfo } from "../../schema/key-records.ts";
-import { applyMigrations, type RunningWorker, startWorker } from "../../scripts/local-registry.ts";
+import { apiConfig, applyMigrations, type RunningWorker, startWorker } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
 
@@ -44,7 +44,7 @@ describe("edgebench key and retract against a local registry", () => {
     worker = await startWorker({
       port: await freePort(),
       persistTo,
-      assetsDir: join(dir, "site"),
+      configPath: await apiConfig(dir),
       demoKeyDir: join(dir, "demo"),
     });
     registry = worker.url;

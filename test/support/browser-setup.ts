@@ -2,7 +2,7 @@
 // file: one local registry (D1 migrations, wrangler dev on a free port, temp dirs), the seed runs,
 // the hostile bundles of test/browser/escaping.test.ts, one site build, and one Chromium that every
 // test file connects to. What the tests need to know (URLs, ids, slugs) is handed over with provide().
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserServer, chromium } from "playwright-core";
@@ -12,12 +12,11 @@ import { HardwareList, ModelList, RunDetail, RunPage } from "../../schema/api.ts
 import { generateKeyPair, type PrivateKeyJwk, signPayload } from "../../schema/signing.ts";
 import {
   applyMigrations,
-  buildSite,
+  buildWorker,
   ROOT,
   type RunningWorker,
   SEEDS_DIR,
   startWorker,
-  waitForBuiltPage,
 } from "../../scripts/local-registry.ts";
 import { type BrowserSuite, CHROMIUM_ARGS, CHROMIUM_PATH, type HostileRun, PAYLOADS } from "./browser-shared.ts";
 import { makeBundle } from "./bundles.ts";
@@ -148,9 +147,7 @@ async function gpuBundles(): Promise<{ whole: GpuBundle; partial: GpuBundle }> {
 export default async function setup(project: TestProject) {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), "edgebench-browser-"));
-  const assetsDir = join(dir, "site");
   const persistTo = join(dir, "state");
-  await mkdir(assetsDir, { recursive: true });
   let worker: RunningWorker | undefined;
   let browser: BrowserServer | undefined;
   const teardown = async () => {
@@ -159,8 +156,10 @@ export default async function setup(project: TestProject) {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [port] = await Promise.all([freePort(), applyMigrations(persistTo)]);
-    worker = await startWorker({ port, persistTo, assetsDir, demoKeyDir: join(dir, "demo-key") });
+    const built = Date.now();
+    const [port, configPath] = await Promise.all([freePort(), buildWorker(), applyMigrations(persistTo)]);
+    const buildMs = Date.now() - built;
+    worker = await startWorker({ port, persistTo, configPath, demoKeyDir: join(dir, "demo-key") });
     const url = worker.url;
 
     const key = await generateKeyPair();
@@ -211,11 +210,6 @@ export default async function setup(project: TestProject) {
     }
     const runs = RunPage.parse(await (await fetch(`${url}/v1/runs?limit=100`)).json()).items;
 
-    const built = Date.now();
-    await buildSite(url, assetsDir);
-    await waitForBuiltPage(url, assetsDir, "/");
-    const buildMs = Date.now() - built;
-
     browser = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 
     // The busiest hardware and model give the tables with the most rows to sort and filter.
@@ -248,7 +242,7 @@ export default async function setup(project: TestProject) {
       gpuPartialRunId: gpuIds.partial,
     });
     console.log(
-      `browser suite: registry at ${url} with ${runs.length} runs, site built in ${buildMs} ms, ready in ${Date.now() - started} ms`,
+      `browser suite: registry at ${url} with ${runs.length} runs, Worker built (or found built) in ${buildMs} ms, ready in ${Date.now() - started} ms`,
     );
   } catch (error) {
     await teardown();

@@ -3,9 +3,7 @@
 // outright (SIGKILL on wrangler dev's whole process group) and started again on the same state, and
 // the list of stored run ids read back through the export.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { RunRow } from "../../schema/api.ts";
 import { type Envelope, generateKeyPair, type KeyPair, runIdOf, signPayload } from "../../schema/signing.ts";
 import { hardwareSlug, modelSlug } from "../../schema/slug.ts";
@@ -86,7 +84,6 @@ export async function storedRunIds(base: string): Promise<string[]> {
 export interface KillableRegistryOptions {
   port: number;
   persistTo: string;
-  assetsDir: string;
   configPath: string;
 }
 
@@ -116,10 +113,6 @@ export class KillableRegistry {
 
   async start(timeoutMs = 90_000): Promise<void> {
     if (this.running) throw new Error("the registry is already running");
-    await mkdir(this.options.assetsDir, { recursive: true });
-    if ((await readdir(this.options.assetsDir)).length === 0) {
-      await writeFile(join(this.options.assetsDir, "index.html"), "<!doctype html><title>edgebench</title>\n");
-    }
     const child = spawn(process.execPath, wranglerDevArgs(this.options), {
       cwd: ROOT,
       env: { ...process.env, ...OFFLINE_ENV },

@@ -256,7 +256,7 @@ function catalogTable(kind: AliasKind) {
 }
 
 /** The built-in hardware aliases of the catalog (schema/hardware-catalog.ts) that point at `slug`. */
-function builtinAliasesOf(kind: AliasKind, slug: string): string[] {
+export function builtinAliasesOf(kind: AliasKind, slug: string): string[] {
   if (kind !== "hardware") return [];
   return KNOWN_HARDWARE.find((k) => k.slug === slug)?.aliases ?? [];
 }

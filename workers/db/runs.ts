@@ -360,6 +360,8 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
       bestDecodeTps: sql<
         number | null
       >`(select max(${runs.decodeTps}) from ${runs} where ${visible} and ${runs.rankGroup} = 0)`,
+      // The quantization as its runs spell it (the cell's key has it lowercased): one run's, by the cell index.
+      quantization: sql<string | null>`(select ${runs.quantization} from ${runs} where ${eq(runs.cell, cell)} limit 1)`,
       updatedAt: now,
     };
   });
@@ -373,6 +375,7 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
         set: {
           visibleRuns: fromNew("visible_runs"),
           bestDecodeTps: fromNew("best_decode_tps"),
+          quantization: fromNew("quantization"),
           runs: fromNew("runs"),
           lineages: fromNew("lineages"),
           decodeMean: fromNew("decode_mean"),

@@ -5,6 +5,7 @@ import * as z from "zod";
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject, ZodOpenApiResponsesObject } from "zod-openapi";
 import {
   BatchResponse,
+  CellList,
   DryRunResponse,
   type ERROR_STATUS,
   ErrorBody,
@@ -18,6 +19,7 @@ import {
   RunDetail,
   RunPage,
   RunRow,
+  SearchResults,
   SubmitResponse,
 } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
@@ -51,6 +53,7 @@ import { Envelope } from "../../schema/signing.ts";
 import { AnnotationIdParam, RunIdParam } from "../routes/admin.ts";
 import { CatalogName } from "../routes/catalog.ts";
 import { EXPORT_COLUMNS, ExportQuery } from "../routes/export.ts";
+import { CellsQuery, SearchQuery } from "../routes/find.ts";
 import { LeaderboardQuery } from "../routes/leaderboard.ts";
 import { pageQuery } from "../routes/query.ts";
 
@@ -227,6 +230,22 @@ export const paths: ZodOpenApiPathsObject = {
       summary: "Ranked runs, best first; runs ranked apart follow the ranked ones, with their reason",
       requestParams: { query: LeaderboardQuery },
       responses: { "200": json(Leaderboard, "A page of the leaderboard"), ...errors(400) },
+    },
+  },
+  "/v1/cells": {
+    get: {
+      tags: ["leaderboards"],
+      summary: "Hardware × model pairs with visible runs, most runs first, each with its quantizations",
+      requestParams: { query: CellsQuery },
+      responses: { "200": json(CellList, "The pairs"), ...errors(400) },
+    },
+  },
+  "/v1/search": {
+    get: {
+      tags: ["catalog"],
+      summary: "Hardware, models and hardware × model pairs whose names hold every word of q; a run by its id",
+      requestParams: { query: SearchQuery },
+      responses: { "200": json(SearchResults, "What q names, read from the database as it is now"), ...errors(400) },
     },
   },
   "/v1/hardware": {

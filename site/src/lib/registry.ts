@@ -1,66 +1,58 @@
-// The site's one loader: everything a page shows comes from the registry API through here, and is
-// validated with the contract's own schemas before a page sees it.
+// The site's one loader: every page is rendered on demand inside the registry's Worker, and reads
+// what it shows through the registry API itself, called in-process (no network hop), validated with
+// the contract's own schemas. One page reads only what it shows: a bounded number of rows, never the
+// whole registry, so a render costs the same at 1,000 runs and at 100,000.
+import { env } from "cloudflare:workers";
+import api from "@edgebench/registry-api";
 import * as z from "zod";
 import {
+  type CellEntry,
+  CellList,
+  HardwareDetail,
   type HardwareEntry,
   HardwareList,
   Leaderboard,
+  ModelDetail,
   type ModelEntry,
   ModelList,
   RunDetail,
   RunPage,
   type RunRow,
+  SearchResults,
 } from "../../../schema/api.ts";
 import { Bundle, type Measurement } from "../../../schema/bundle.ts";
 import { headlines } from "../../../schema/summary.ts";
 import type { Precision } from "./format.ts";
-import {
-  amountPrecision,
-  type ComparePair,
-  comparePairs,
-  deliveredDecode,
-  type History,
-  histories,
-  peakMemoryPrecision,
-} from "./view.ts";
+import { amountPrecision, deliveredDecode, peakMemoryPrecision } from "./view.ts";
 
-/** The registry the site is built from: EDGEBENCH_API at build time, else the local registry. */
-export const API_URL = (process.env.EDGEBENCH_API || "http://127.0.0.1:8787").replace(/\/$/, "");
+/** How many runs a leaderboard page shows at once; the rest are a "next" link away. */
+export const BOARD_PAGE = 50;
+/** The most runs a history page reads for one hardware + model (20 API pages). */
+export const HISTORY_CAP = 2000;
+/** The most runs a comparison reads per hardware and model: its best figures are among the best-ranked. */
+export const COMPARE_CAP = 200;
 
-/**
- * The site's public origin, for URLs meant to be copied elsewhere (badges, model-card snippets):
- * PUBLIC_SITE_URL at build time, else the registry the site is built from, whose Worker serves both.
- */
-export const SITE_URL = (process.env.PUBLIC_SITE_URL || API_URL).replace(/\/$/, "");
+class NotFound extends Error {}
 
+/** A path on the registry API, answered by the API app in this same Worker. */
 async function get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {
-  const url = `${API_URL}${path}`;
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (error) {
-    throw new Error(`cannot reach the registry at ${url} (set EDGEBENCH_API): ${(error as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  const res = await api.request(path, undefined, env);
+  if (res.status === 404) throw new NotFound(path);
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
   const parsed = schema.safeParse(await res.json());
   if (!parsed.success)
-    throw new Error(`GET ${url} answered with an unexpected shape: ${z.prettifyError(parsed.error)}`);
+    throw new Error(`GET ${path} answered with an unexpected shape: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
-async function allPages<T>(
-  path: string,
-  fetchPage: (path: string) => Promise<{ items: T[]; nextCursor: string | null }>,
-) {
-  const items: T[] = [];
-  let cursor: string | null = null;
-  const join = path.includes("?") ? "&" : "?";
-  do {
-    const page = await fetchPage(`${path}${join}limit=100${cursor ? `&cursor=${cursor}` : ""}`);
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return items;
+/** undefined where the API answers 404: the page then answers 404 too. */
+async function getOrMissing<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T> | undefined> {
+  try {
+    return await get(path, schema);
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
 }
 
 /** The measurements a row's headline figures were derived from (by schema/summary.ts's own rules). */
@@ -81,24 +73,6 @@ export interface RunWithBundle {
   headlines: Headlines;
 }
 
-export interface Snapshot {
-  hardware: HardwareEntry[];
-  models: ModelEntry[];
-  /** Newest first. */
-  runs: RunRow[];
-  /** Per hardware slug, in leaderboard order. */
-  hardwareBoards: Map<string, RunRow[]>;
-  /** Per model slug, in leaderboard order. */
-  modelBoards: Map<string, RunRow[]>;
-  details: Map<string, RunWithBundle>;
-  hardwareBySlug: Map<string, HardwareEntry>;
-  modelBySlug: Map<string, ModelEntry>;
-  /** Every hardware + model run more than once, worked out once here because many pages show them. */
-  histories: History[];
-  /** Every pair of hardware with a model in common, for the compare index and each pair's page. */
-  comparePairs: ComparePair[];
-}
-
 function headlinesOf(bundle: Bundle): Headlines {
   const picked = headlines(bundle.measurements);
   return {
@@ -109,10 +83,10 @@ function headlinesOf(bundle: Bundle): Headlines {
   };
 }
 
-const DETAIL_CONCURRENCY = 8;
-
-async function loadDetail(id: string): Promise<RunWithBundle> {
-  const detail = await get(`/v1/runs/${id}`, RunDetail);
+/** One run with its signed bundle, or undefined when there is no run with that id. */
+export async function loadRun(id: string): Promise<RunWithBundle | undefined> {
+  const detail = await getOrMissing(`/v1/runs/${encodeURIComponent(id)}`, RunDetail);
+  if (!detail) return undefined;
   const parsed = Bundle.safeParse(detail.envelope.payload);
   if (!parsed.success) {
     throw new Error(`run ${id} holds a payload that is not a valid bundle: ${z.prettifyError(parsed.error)}`);
@@ -120,45 +94,91 @@ async function loadDetail(id: string): Promise<RunWithBundle> {
   return { detail, bundle: parsed.data, headlines: headlinesOf(parsed.data) };
 }
 
-async function load(): Promise<Snapshot> {
-  const [hardware, models, runs] = await Promise.all([
-    get("/v1/hardware", HardwareList),
-    get("/v1/models", ModelList),
-    allPages("/v1/runs", (p) => get(p, RunPage)),
-  ]);
-  const hardwareBoards = new Map<string, RunRow[]>();
-  for (const h of hardware.items) {
-    hardwareBoards.set(h.slug, await allPages(`/v1/leaderboard?hardware=${h.slug}`, (p) => get(p, Leaderboard)));
-  }
-  const modelBoards = new Map<string, RunRow[]>();
-  for (const m of models.items) {
-    modelBoards.set(m.slug, await allPages(`/v1/leaderboard?model=${m.slug}`, (p) => get(p, Leaderboard)));
-  }
-  const details = new Map<string, RunWithBundle>();
-  // A few requests at a time: fast on a big registry without flooding it.
-  for (let i = 0; i < runs.length; i += DETAIL_CONCURRENCY) {
-    const batch = runs.slice(i, i + DETAIL_CONCURRENCY);
-    const loaded = await Promise.all(batch.map((run) => loadDetail(run.id)));
-    for (const entry of loaded) details.set(entry.detail.run.id, entry);
-  }
-  return {
-    hardware: hardware.items,
-    models: models.items,
-    runs,
-    hardwareBoards,
-    modelBoards,
-    details,
-    hardwareBySlug: new Map(hardware.items.map((h) => [h.slug, h])),
-    modelBySlug: new Map(models.items.map((m) => [m.slug, m])),
-    histories: histories(runs),
-    comparePairs: comparePairs(hardware.items, hardwareBoards),
-  };
+/** The runs of `rows` with their bundles, for the figures' precision and the roofline chart. */
+export async function loadRuns(rows: readonly RunRow[]): Promise<Map<string, RunWithBundle>> {
+  const loaded = await Promise.all(rows.map((row) => loadRun(row.id)));
+  return new Map(loaded.filter((r) => r !== undefined).map((r) => [r.detail.run.id, r]));
 }
 
-let snapshot: Promise<Snapshot> | undefined;
-
-/** Fetched once per build and shared by every page. */
-export function loadRegistry(): Promise<Snapshot> {
-  snapshot ??= load();
-  return snapshot;
+export async function loadHardwareList(): Promise<HardwareEntry[]> {
+  return (await get("/v1/hardware", HardwareList)).items;
 }
+
+export async function loadModelList(): Promise<ModelEntry[]> {
+  return (await get("/v1/models", ModelList)).items;
+}
+
+/** A hardware by its slug or one of its aliases (`requested` then differs from `slug`). */
+export function loadHardware(slug: string): Promise<HardwareDetail | undefined> {
+  return getOrMissing(`/v1/hardware/${encodeURIComponent(slug)}`, HardwareDetail);
+}
+
+export function loadModel(slug: string): Promise<ModelDetail | undefined> {
+  return getOrMissing(`/v1/models/${encodeURIComponent(slug)}`, ModelDetail);
+}
+
+/** The newest runs, hidden ones left out. */
+export async function loadLatestRuns(count: number): Promise<RunRow[]> {
+  const page = await get(`/v1/runs?limit=${Math.min(100, count * 2)}`, RunPage);
+  return page.items.filter((r) => r.status !== "hidden").slice(0, count);
+}
+
+export interface BoardPage {
+  rows: RunRow[];
+  /** The cursor of the page after this one, for a "next" link; null on the last. */
+  nextCursor: string | null;
+}
+
+/** One page of a leaderboard (ranked runs first, then those ranked apart), in leaderboard order. */
+export async function loadBoard(
+  filter: { hardware?: string; model?: string },
+  options: { limit?: number; cursor?: string | undefined } = {},
+): Promise<BoardPage> {
+  const query = new URLSearchParams();
+  if (filter.hardware) query.set("hardware", filter.hardware);
+  if (filter.model) query.set("model", filter.model);
+  query.set("limit", String(options.limit ?? BOARD_PAGE));
+  if (options.cursor) query.set("cursor", options.cursor);
+  const page = await get(`/v1/leaderboard?${query}`, Leaderboard);
+  return { rows: page.items, nextCursor: page.nextCursor };
+}
+
+/** Every run of one leaderboard, up to `cap`; `complete` says whether that was all of them. */
+export async function loadWholeBoard(
+  filter: { hardware?: string; model?: string },
+  cap: number,
+): Promise<{ rows: RunRow[]; complete: boolean }> {
+  const rows: RunRow[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await loadBoard(filter, { limit: 100, cursor });
+    rows.push(...page.rows);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && rows.length < cap);
+  return { rows, complete: cursor === undefined };
+}
+
+/** The best ranked run of each hardware (a one-row leaderboard each), for the lists that name it. */
+export async function loadBestRuns(hardware: readonly HardwareEntry[]): Promise<Map<string, RunRow[]>> {
+  const boards = await Promise.all(
+    hardware.map(async (h) => [h.slug, (await loadBoard({ hardware: h.slug }, { limit: 1 })).rows] as const),
+  );
+  return new Map(boards);
+}
+
+/** Hardware × model cells with their visible run counts (histories and comparisons are built from them). */
+export async function loadCells(filter: { hardware?: string; model?: string; minRuns?: number } = {}) {
+  const query = new URLSearchParams();
+  if (filter.hardware) query.set("hardware", filter.hardware);
+  if (filter.model) query.set("model", filter.model);
+  if (filter.minRuns) query.set("minRuns", String(filter.minRuns));
+  return (await get(`/v1/cells?${query}`, CellList)).items;
+}
+export type { CellEntry };
+
+/** Runs, hardware and models matching a search, from the registry's full-text index. */
+export function search(q: string) {
+  return get(`/v1/search?${new URLSearchParams({ q, limit: "50" })}`, SearchResults);
+}
+
+export { siteOrigin } from "./site-origin.ts";

@@ -177,6 +177,25 @@ export interface BoardGroup {
   rows: RunRow[];
 }
 
+/** Per model, the quantizations of its visible runs on any hardware, sorted. */
+export function quantizationsByModel(
+  cells: ReadonlyArray<{ modelSlug: string; quantizations: readonly string[] }>,
+): Map<string, string[]> {
+  const sets = new Map<string, Set<string>>();
+  for (const cell of cells) {
+    const set = sets.get(cell.modelSlug) ?? new Set<string>();
+    for (const q of cell.quantizations) set.add(q);
+    sets.set(cell.modelSlug, set);
+  }
+  return new Map([...sets].map(([slug, set]) => [slug, [...set].sort()]));
+}
+
+/** The leaderboard's own order: ranked runs before those ranked apart, faster decode first. */
+export function leaderboardOrder(a: RunRow, b: RunRow): number {
+  if (a.rankedApart !== b.rankedApart) return a.rankedApart ? 1 : -1;
+  return (b.decodeTps ?? -1) - (a.decodeTps ?? -1);
+}
+
 /**
  * A model's rows grouped by hardware (the hardware with the fastest ranked run first), and within
  * one hardware, rows of the same quantization next to each other (the variant with the fastest run
@@ -406,6 +425,47 @@ function side(rows: readonly RunRow[]): CompareSide {
     rankedRuns: ranked.length,
     apartRuns: rows.length - ranked.length,
   };
+}
+
+/** A pair of hardware with the models both ran, named: what the compare index lists. */
+export interface CellPair {
+  slug: string;
+  a: { slug: string; name: string };
+  b: { slug: string; name: string };
+  models: { slug: string; name: string }[];
+}
+
+/** Every pair of hardware with a model in common, from the cells alone (A before B by slug). */
+export function cellPairs(
+  cells: ReadonlyArray<{ hardwareSlug: string; hardwareName: string; modelSlug: string; modelName: string }>,
+): CellPair[] {
+  const byHardware = new Map<string, { name: string; models: Map<string, string> }>();
+  for (const cell of cells) {
+    const entry = byHardware.get(cell.hardwareSlug) ?? { name: cell.hardwareName, models: new Map() };
+    entry.models.set(cell.modelSlug, cell.modelName);
+    byHardware.set(cell.hardwareSlug, entry);
+  }
+  const slugs = [...byHardware.keys()].sort();
+  const pairs: CellPair[] = [];
+  for (let i = 0; i < slugs.length; i++) {
+    for (let j = i + 1; j < slugs.length; j++) {
+      const a = byHardware.get(slugs[i] ?? "");
+      const b = byHardware.get(slugs[j] ?? "");
+      if (!a || !b) continue;
+      const models = [...a.models]
+        .filter(([slug]) => b.models.has(slug))
+        .map(([slug, name]) => ({ slug, name }))
+        .sort((x, y) => x.name.localeCompare(y.name, "en", { sensitivity: "base" }));
+      if (models.length === 0) continue;
+      pairs.push({
+        slug: `${slugs[i]}-vs-${slugs[j]}`,
+        a: { slug: slugs[i] ?? "", name: a.name },
+        b: { slug: slugs[j] ?? "", name: b.name },
+        models,
+      });
+    }
+  }
+  return pairs;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Charts for the site, rendered to static SVG at build time (see render.ts).
+// Charts for the site, rendered to static SVG on the server (see render.ts).
 export type { Chart } from "./chart.ts";
 export { engineHistoryChart } from "./history.ts";
 export { paretoFront } from "./pareto.ts";

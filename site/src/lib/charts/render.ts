@@ -1,7 +1,8 @@
-// Renders a Vega-Lite spec to a static SVG string at build time: no browser, no JavaScript on the
+// Renders a Vega-Lite spec to a static SVG string on the server (in the Worker, per render): no browser, no JavaScript on the
 // page, nothing fetched. Colours are either `currentColor` (text, axes, grid: they follow the page's
 // text colour, light or dark) or mid-tone data colours that read on both backgrounds.
 import * as vega from "vega";
+import { expressionInterpreter } from "vega-interpreter";
 import type { Config, TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
 
@@ -62,7 +63,7 @@ const THEME: Config = {
   text: { color: INK, fontSize: 13 },
   range: { category: PALETTE },
   concat: { spacing: 28 },
-  // Build-time rendering has no user to hover, and the page's own table is the text alternative.
+  // Server-side rendering has no user to hover, and the page's own table is the text alternative.
   aria: false,
 };
 
@@ -78,7 +79,12 @@ function themed(spec: TopLevelSpec): TopLevelSpec {
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = vl.compile(themed(spec)).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  // Vega's expressions as an interpreted AST, not compiled with `new Function`: the Workers runtime,
+  // where the pages render, allows no code generation from strings.
+  const view = new vega.View(vega.parse(compiled, undefined, { ast: true }), {
+    renderer: "none",
+    expr: expressionInterpreter,
+  });
   try {
     const svg = await view.toSVG();
     // The SVG keeps its intrinsic width (a cap) and its viewBox, so CSS `max-width: 100%; height: auto`

@@ -1,0 +1,95 @@
+// What every on-demand page response carries: the site's security headers (the ones
+// site/public/_headers gives static files, read from that same file), and a cache keyed by the
+// database's data version. Every write to a table a page reads from bumps that version by trigger
+// (migrations/0002_live_pages.sql), so a cached page is never served once the data it shows changed:
+// the next request after a write renders afresh, in every data center at once. The build's id is in
+// the key too, so a deployment never serves what the code before it rendered.
+import { env, waitUntil } from "cloudflare:workers";
+import { getFetchState } from "astro/hono";
+import type { MiddlewareHandler } from "hono";
+import headersFile from "../../public/_headers?raw";
+
+/** The `/*` block of a Cloudflare _headers file: name and value per line. */
+export function parseHeadersFile(text: string): [string, string][] {
+  const headers: [string, string][] = [];
+  let inAll = false;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
+    if (!/^\s/.test(line)) {
+      inAll = line.trim() === "/*";
+      continue;
+    }
+    if (!inAll) continue;
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  return headers;
+}
+
+const SITE_HEADERS = parseHeadersFile(headersFile);
+
+type SiteMiddleware = MiddlewareHandler;
+declare const __EDGEBENCH_BUILD_ID__: string;
+
+type Database = NonNullable<typeof env.DB>;
+
+/** The site's Content-Security-Policy and the rest of _headers, on pages rendered here too. */
+export function siteHeaders(): SiteMiddleware {
+  return async (c, next) => {
+    await next();
+    const res = new Response(c.res.body, c.res);
+    for (const [name, value] of SITE_HEADERS) res.headers.set(name, value);
+    c.res = res;
+  };
+}
+
+/** The data version: one row, bumped by trigger on every write a page could show. */
+export async function dataVersion(db: Database): Promise<number> {
+  const row = await db.prepare("select version from data_version where id = 1").first<{ version: number }>();
+  return row?.version ?? 0;
+}
+
+/** How long a data center keeps a rendered page for one data version (a new version is a new key). */
+const EDGE_TTL_S = 86_400;
+/** Statuses worth keeping: a page, and a page that says a run or a name is not there (yet). */
+const CACHEABLE = new Set([200, 404, 410]);
+
+/**
+ * GET and HEAD pages from the Cache API under `<url>` + the data version; a miss renders and stores.
+ * Browsers revalidate every time (ETag is the version), so nobody keeps an old page beyond a reload.
+ */
+export function pageCache(): SiteMiddleware {
+  return async (c, next) => {
+    const method = c.req.method;
+    // Pages of the static build (the 404 page) are rendered once, at build time, from no data.
+    if ((method !== "GET" && method !== "HEAD") || getFetchState(c).routeData?.prerender) return next();
+    // Astro hands this pipeline the request alone: the bindings come from the module, as Astro documents.
+    if (!env.DB) throw new Error("the Worker has no DB binding");
+    const version = await dataVersion(env.DB);
+    const etag = `W/"v${version}"`;
+    const clientHeaders = { etag, "cache-control": "public, max-age=0, must-revalidate" };
+    if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: clientHeaders });
+
+    const url = new URL(c.req.url);
+    url.searchParams.set("__data_version", `${version}.${__EDGEBENCH_BUILD_ID__}`);
+    const key = new Request(url.toString(), { method: "GET" });
+    const cache = caches.default;
+    const hit = await cache.match(key);
+    if (hit) {
+      const res = new Response(method === "HEAD" ? null : hit.body, hit);
+      for (const [name, value] of Object.entries(clientHeaders)) res.headers.set(name, value);
+      res.headers.set("x-edgebench-cache", "hit");
+      return res;
+    }
+    await next();
+    const rendered = c.res;
+    if (!CACHEABLE.has(rendered.status) || rendered.headers.has("set-cookie")) return;
+    const stored = new Response(rendered.clone().body, rendered);
+    stored.headers.set("cache-control", `public, max-age=${EDGE_TTL_S}`);
+    waitUntil(cache.put(key, stored));
+    const res = new Response(rendered.body, rendered);
+    for (const [name, value] of Object.entries(clientHeaders)) res.headers.set(name, value);
+    res.headers.set("x-edgebench-cache", "miss");
+    c.res = res;
+  };
+}

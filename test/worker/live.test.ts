@@ -1,0 +1,123 @@
+// What the on-demand pages read besides the leaderboards (GET /v1/cells, GET /v1/search), and the
+// data version their cache is keyed by: bumped by every write that succeeded, never by a refusal.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CellList, ErrorBody, RunDetail, SearchResults, SubmitResponse } from "../../schema/api.ts";
+import { type BundleOptions, makeBundle } from "../support/bundles.ts";
+import { call, postJson, signed } from "./helpers.ts";
+
+async function submit(options: BundleOptions): Promise<string> {
+  const res = await postJson(await signed(makeBundle(options)));
+  expect(res.status, await res.clone().text()).toBe(201);
+  return SubmitResponse.parse(await res.json()).id;
+}
+
+async function version(): Promise<number> {
+  const row = await env.DB.prepare("select version from data_version where id = 1").first<{ version: number }>();
+  if (!row) throw new Error("no data_version row");
+  return row.version;
+}
+
+async function cells(query = ""): Promise<CellList> {
+  const res = await call(`/v1/cells${query}`);
+  expect(res.status).toBe(200);
+  return CellList.parse(await res.json());
+}
+type CellList = import("zod").infer<typeof CellList>;
+
+describe("GET /v1/cells", () => {
+  it("sums a hardware × model pair's cells (one per quantization) and names its quantizations", async () => {
+    await submit({ board: "Cell Board A", model: "Cell-Model-1B", quantization: "Q4_K_M", decodeTps: 10 });
+    await submit({ board: "Cell Board A", model: "Cell-Model-1B", quantization: "Q8_0", decodeTps: 6 });
+    await submit({ board: "Cell Board A", model: "Cell-Model-1B", quantization: "Q4_K_M", decodeTps: 11 });
+    await submit({ board: "Cell Board B", model: "Cell-Model-1B", quantization: "Q4_K_M", decodeTps: 4 });
+
+    const all = await cells();
+    expect(all.items.map((c) => [c.hardwareName, c.modelName, c.runs, c.bestDecodeTps, c.quantizations])).toEqual([
+      ["Cell Board A", "Cell-Model-1B", 3, 11, ["Q4_K_M", "Q8_0"]],
+      ["Cell Board B", "Cell-Model-1B", 1, 4, ["Q4_K_M"]],
+    ]);
+    const [a] = all.items;
+    // Filters, and only pairs run at least twice (the ones with a history).
+    expect((await cells("?minRuns=2")).items.map((c) => c.hardwareSlug)).toEqual([a?.hardwareSlug]);
+    expect((await cells(`?hardware=${a?.hardwareSlug}`)).items).toHaveLength(1);
+    expect((await cells(`?model=${a?.modelSlug}`)).items).toHaveLength(2);
+  });
+
+  it("leaves out what only hidden runs hold", async () => {
+    const id = await submit({ board: "Hidden Board", model: "Hidden-Model-1B" });
+    expect((await cells()).items).toHaveLength(1);
+    const hide = await call(`/v1/admin/runs/${id}/hide`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" },
+      body: JSON.stringify({ reason: "test" }),
+    });
+    expect(hide.status).toBe(200);
+    expect((await cells()).items).toEqual([]);
+  });
+
+  it("answers a bad filter with 400", async () => {
+    const res = await call("/v1/cells?minRuns=0");
+    expect(res.status).toBe(400);
+    expect(ErrorBody.parse(await res.json()).error.code).toBe("invalid_query");
+  });
+});
+
+describe("GET /v1/search", () => {
+  it("finds a run stored a moment ago by its hardware, its model, both words together, and its id", async () => {
+    const id = await submit({ board: "Searchable Orin Board", model: "Findable-Llama-3B", decodeTps: 9 });
+    const search = async (q: string) => {
+      const res = await call(`/v1/search?${new URLSearchParams({ q })}`);
+      expect(res.status).toBe(200);
+      return SearchResults.parse(await res.json());
+    };
+    const byBoard = await search("orin board");
+    expect(byBoard.hardware.map((h) => h.name)).toEqual(["Searchable Orin Board"]);
+    expect(byBoard.models).toEqual([]);
+    const byModel = await search("FINDABLE");
+    expect(byModel.models.map((m) => m.name)).toEqual(["Findable-Llama-3B"]);
+    // Words from both names: no single hardware or model holds both, the pair does.
+    const both = await search("orin llama");
+    expect(both.hardware).toEqual([]);
+    expect(both.cells.map((c) => [c.hardwareName, c.modelName, c.runs])).toEqual([
+      ["Searchable Orin Board", "Findable-Llama-3B", 1],
+    ]);
+    const byId = await search(id);
+    expect(byId.run?.id).toBe(id);
+    expect((await search("nothing-is-called-this")).cells).toEqual([]);
+  });
+
+  it("refuses an empty query with 400", async () => {
+    const res = await call("/v1/search?q=%20");
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("the data version", () => {
+  it("goes up after a stored run, a moderation and a resubmission, and stays for refusals and reads", async () => {
+    const start = await version();
+    const bundle = makeBundle({ board: "Version Board", decodeTps: 5 });
+    const envelope = await signed(bundle);
+    expect((await postJson(envelope)).status).toBe(201);
+    const afterStore = await version();
+    expect(afterStore).toBeGreaterThan(start);
+
+    // A refused submission writes nothing, so the pages it could affect stay cached.
+    const tampered = { ...envelope, payload: { ...envelope.payload, notes: "changed after signing" } };
+    expect((await postJson(tampered)).status).toBe(401);
+    expect(await call("/v1/leaderboard")).toHaveProperty("status", 200);
+    expect(await version()).toBe(afterStore);
+
+    const { id } = SubmitResponse.parse(await (await postJson(envelope)).json());
+    const { run } = RunDetail.parse(await (await call(`/v1/runs/${id}`)).json());
+    expect(run.status).toBe("visible");
+    const afterResubmit = await version();
+    const hide = await call(`/v1/admin/runs/${id}/hide`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" },
+      body: JSON.stringify({ reason: "test" }),
+    });
+    expect(hide.status).toBe(200);
+    expect(await version()).toBeGreaterThan(afterResubmit);
+  });
+});
