@@ -57,6 +57,11 @@ describe("ollama", () => {
     expect(only(bundle as Bundle, "e2e_latency").mean).toBeCloseTo(174.560334, 6);
     expect(bundle?.provenance.measuredAt).toBe("2025-10-17T23:14:07.414671Z");
     expect(bundle?.provenance.notMeasured).toContain("memory");
+    // load_duration 101,397,084 ns = 101.397084 ms: kept, as the file has it (one reply: cold or not, unknown).
+    const load = only(bundle as Bundle, "load");
+    expect(load).toMatchObject({ unit: "ms", samples: [101.397084], mean: 101.397084 });
+    expect(load.cold).toBeUndefined();
+    expect(bundle?.provenance.notMeasured).not.toContain("load");
   });
 
   it("reads streamed /api/chat answers (CRLF, curl progress) and keeps the cold first reply apart", async () => {
@@ -70,17 +75,21 @@ describe("ollama", () => {
     expect(warm.samples).toEqual([40, 50]);
     expect(warm.mean).toBe(45);
     expect(warm.stddev).toBeCloseTo(sampleStddev([40, 50]), 6);
-    expect(only(b, "load").samples).toEqual([3000]);
+    expect(only(b, "load", { cold: true }).samples).toEqual([3000]);
+    // The warm replies' load_duration (2,000,000 and 1,000,000 ns: the model was resident) is kept apart.
+    expect(only(b, "load", { cold: false }).samples).toEqual([2, 1]);
   });
 
   it("reads `ollama run --verbose` blocks with ANSI colours and a spinner, one bundle per model", async () => {
     const bundles = await bundlesOf("ollama", "verbose-ansi-two-models.txt");
     expect(bundles.map((b) => b.model.name)).toEqual(["mistral", "orca-mini"]);
     const mistral = bundles[0] as Bundle;
-    // eval count 120 in 4.876787 s; total 5.088275983 s; load 1.365523 ms is not a model load.
+    // eval count 120 in 4.876787 s; total 5.088275983 s; load duration 1.365523 ms, kept as printed
+    // (a model already in memory: not a cold load, and not marked as one).
     expect(only(mistral, "decode").mean).toBeCloseTo(120 / 4.876787, 5);
     expect(only(mistral, "e2e_latency").mean).toBeCloseTo(5088.275983, 5);
-    expect(mistral.measurements.some((m) => m.kind === "load")).toBe(false);
+    expect(only(mistral, "load")).toMatchObject({ samples: [1.365523] });
+    expect(only(mistral, "load").cold).toBeUndefined();
     // prompt eval 48 tokens in 95.572 ms
     expect(only(bundles[1] as Bundle, "prefill").mean).toBeCloseTo(48 / 0.095572, 3);
   });
