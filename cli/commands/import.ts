@@ -75,10 +75,11 @@ export default defineStrictCommand({
     // Every file is read and converted before anything is written or sent: one bad file, nothing submitted.
     const imported: Array<{ file: string; bundles: Bundle[] }> = [];
     for (const file of files) {
-      const { importer, bundles, thisDevice: why } = await importFile(file, format, context);
-      if (why && device) {
+      const { importer, bundles, thisDevice: used } = await importFile(file, format, context);
+      // Said before anything is written or sent: the user sees what the bundles will name.
+      if (used) {
         console.error(
-          `Hardware not named in ${file} (${why}): using this device, ${describeDevice(device)} (--this-device)`,
+          `Hardware not named in ${file} (${used.why}): using this device, ${used.devices.map(describeDevice).join("; ")} (--this-device)`,
         );
       }
       console.error(`${file}: ${bundles.length} bundle${bundles.length === 1 ? "" : "s"} from ${importer.format}`);

@@ -72,8 +72,9 @@ export function deviceFor(context: ImportContext, fromFile: Device = {}, sources
         `${why}, and this machine's fingerprint names no board, SoC or CPU either: pass --hardware "…"`,
       );
     }
-    context.onThisDevice?.(why);
-    return { ...context.thisDevice, ...(accelerators.length ? { accelerators } : {}) };
+    const used = { ...context.thisDevice, ...(accelerators.length ? { accelerators } : {}) };
+    context.onThisDevice?.(why, used);
+    return used;
   }
   throw new ImportError(
     context.file,

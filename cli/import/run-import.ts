@@ -1,6 +1,6 @@
 // Reading, recognising and converting one file. The command (cli/commands/import.ts) only parses
 // flags and decides where the bundles go.
-import type { Bundle, ImportFormat } from "../../schema/bundle.ts";
+import type { Bundle, Device, ImportFormat } from "../../schema/bundle.ts";
 import { Bundle as BundleSchema } from "../../schema/bundle.ts";
 import { issueDetails } from "../../schema/issues.ts";
 import { readUserFile } from "../lib/files.ts";
@@ -43,8 +43,11 @@ export function chooseImporter(file: string, text: string, format: ImportFormat 
 export interface ImportedFile {
   importer: Importer;
   bundles: Bundle[];
-  /** Why the file's bundles got this machine's device (--this-device), when they did. */
-  thisDevice?: string;
+  /**
+   * Why the file's bundles got this machine's device (--this-device), when they did, and each
+   * distinct device they got (one, unless the file's runs name different GPUs).
+   */
+  thisDevice?: { why: string; devices: Device[] };
 }
 
 export async function importFile(
@@ -55,12 +58,15 @@ export async function importFile(
   const text = cleanText(decodeText(file, await readUserFile(file, "file", MAX_IMPORT_BYTES)));
   if (text.trim() === "") throw new ImportError(file, undefined, "the file is empty");
   const importer = chooseImporter(file, text, format);
-  let thisDevice: string | undefined;
+  let thisDevice: { why: string; devices: Device[] } | undefined;
   const bundles = importer.parse(text, {
     ...context,
     file,
-    onThisDevice: (why) => {
-      thisDevice ??= why;
+    onThisDevice: (why, device) => {
+      thisDevice ??= { why, devices: [] };
+      if (!thisDevice.devices.some((d) => JSON.stringify(d) === JSON.stringify(device))) {
+        thisDevice.devices.push(device);
+      }
     },
   });
   if (bundles.length === 0) throw new ImportError(file, undefined, `no ${importer.format} results found in it`);

@@ -27,7 +27,10 @@ export async function thisDevice(): Promise<Device> {
   return device;
 }
 
-/** `"Raspberry Pi 4 Model B Rev 1.4" (Cortex-A72, 4 cores, 3.7 GiB RAM)`: what --this-device tells the user. */
+/**
+ * `"Raspberry Pi 5 Model B Rev 1.0" (Cortex-A76, 4 cores, 7.9 GiB RAM)`, with `GPU NVIDIA H200` or
+ * `NPU RK3588 NPU` when the device has one: what --this-device tells the user the bundles will say.
+ */
 export function describeDevice(device: Device): string {
   const name = device.board ?? device.soc ?? device.cpu?.model;
   if (!name) return "a machine its fingerprint does not name";
@@ -36,6 +39,7 @@ export function describeDevice(device: Device): string {
     name !== device.cpu?.model ? device.cpu?.model : undefined,
     device.cpu?.cores ? `${device.cpu.cores} cores` : undefined,
     device.ramBytes ? `${(device.ramBytes / 1024 ** 3).toFixed(1)} GiB RAM` : undefined,
+    ...(device.accelerators ?? []).map((a) => [a.type.toUpperCase(), a.model ?? a.vendor ?? "(unnamed)"].join(" ")),
   ].filter(Boolean);
   return `"${name}"${details.length ? ` (${details.join(", ")})` : ""}`;
 }

@@ -11,10 +11,11 @@ export interface ImportContext {
   hardware?: string | undefined;
   /**
    * --this-device: this machine's fingerprint, the device of a file that names no hardware;
-   * `onThisDevice` hears why each time it is used.
+   * `onThisDevice` hears why each time it is used, and the device the bundle gets (the fingerprint,
+   * with the GPUs the file names in place of this machine's).
    */
   thisDevice?: Device | undefined;
-  onThisDevice?: ((why: string) => void) | undefined;
+  onThisDevice?: ((why: string, device: Device) => void) | undefined;
   /** --model: the model name, when the file does not say. */
   model?: string | undefined;
   /** When the import happens (provenance.createdAt). */

@@ -57,10 +57,14 @@ describe("llama-bench -o json", () => {
       kvCacheType: "f16",
     });
     expect(bundle.config?.extraFlags).toContain("split_mode=layer");
+    // The rates, then the time of each repetition of the same tests (samples_ns, avg_ns, stddev_ns).
     expect(bundle.measurements.map((m) => [m.kind, m.label])).toEqual([
       ["prefill", "pp512"],
       ["decode", "tg128"],
       ["prefill", "pp512 @ d4096"],
+      ["e2e_latency", "pp512"],
+      ["e2e_latency", "tg128"],
+      ["e2e_latency", "pp512 @ d4096"],
     ]);
     const decode = byLabel(bundle, "tg128");
     expect(decode).toMatchObject({ unit: "tokens/s", nGen: 128, nPrompt: 0, repetitions: 5, mean: 118.881588 });
@@ -69,6 +73,26 @@ describe("llama-bench -o json", () => {
     // avg_ns 1,076,767,880 ns = 1076.768 ms
     expect(decode.notes).toContain("1076.768 ms");
     expect(byLabel(bundle, "pp512 @ d4096")).toMatchObject({ depth: 4096, nPrompt: 512, repetitions: 3 });
+    // samples_ns 1,075,361,300 … ns → ms; avg_ns 1,076,767,880 ns; stddev_ns 9,449,585 ns
+    expect(bundle.measurements.find((m) => m.kind === "e2e_latency" && m.label === "tg128")).toEqual({
+      kind: "e2e_latency",
+      unit: "ms",
+      label: "tg128",
+      nPrompt: 0,
+      nGen: 128,
+      repetitions: 5,
+      samples: [1075.3613, 1065.0894, 1071.7612, 1081.9349, 1089.6926],
+      mean: 1076.76788,
+      stddev: 9.449585,
+      notes: "llama-bench's time per repetition of the test (samples_ns, avg_ns, stddev_ns).",
+    });
+    expect(bundle.measurements.find((m) => m.kind === "e2e_latency" && m.depth === 4096)).toMatchObject({
+      label: "pp512 @ d4096",
+      nPrompt: 512,
+      samples: [96.5, 95.2, 96.3], // 96,500,000 ns, 95,200,000 ns, 96,300,000 ns
+      mean: 96,
+      stddev: 0.8,
+    });
     expect(bundle.provenance).toMatchObject({
       measuredAt: "2025-04-24T11:58:50Z",
       importedFrom: { format: "llama-bench", toolVersion: "8cf427ff (5163)", file: "json-2025-cuda-depth.json" },
@@ -89,7 +113,7 @@ describe("llama-bench -o json", () => {
 
   it("converts nanoseconds to tokens/s when a file has no avg_ts", async () => {
     const bundle = only(await imported("json-ns-only.json"));
-    const decode = only(bundle.measurements);
+    const decode = only(bundle.measurements.filter((m) => m.unit === "tokens/s"));
     // 128 tokens in avg_ns 1,000,000,000 ns → 128 tok/s; samples 0.8 s, 1.0 s, 1.2 s → 160, 128, 106.67
     expect(decode.mean).toBe(128);
     expect(decode.samples?.map((s) => Number(s.toFixed(2)))).toEqual([160, 128, 106.67]);
@@ -97,6 +121,16 @@ describe("llama-bench -o json", () => {
     // stddev_ns cannot become a stddev of rates
     expect(decode.stddev).toBeUndefined();
     expect(decode.notes).toContain("1000 ms, stddev 200 ms");
+    // The times themselves are kept too: 0.8, 1.0, 1.2 s per repetition, 1 s ± 0.2 s.
+    expect(only(bundle.measurements.filter((m) => m.kind === "e2e_latency"))).toMatchObject({
+      unit: "ms",
+      label: "tg128",
+      nGen: 128,
+      repetitions: 3,
+      samples: [800, 1000, 1200],
+      mean: 1000,
+      stddev: 200,
+    });
     expect(bundle.config?.gpuLayers).toBe(0);
     expect(bundle.device.accelerators).toBeUndefined(); // gpu_info ""
   });
@@ -124,13 +158,25 @@ describe("llama-bench -o jsonl, csv, sql", () => {
         notes: "llama-bench backend: Metal,BLAS",
       });
       expect(bundle.model).toMatchObject({ parameters: 3212749824, fileBytes: 2019377152, quantization: "Q4_K_M" });
-      expect(bundle.measurements).toHaveLength(2);
+      // pp512 and tg128, each as a rate and as avg_ns/stddev_ns (csv has no samples_ns).
+      expect(bundle.measurements.map((m) => [m.kind, m.label])).toEqual([
+        ["prefill", "pp512"],
+        ["decode", "tg128"],
+        ["e2e_latency", "pp512"],
+        ["e2e_latency", "tg128"],
+      ]);
     }
     const [off, on] = bundles as [Bundle, Bundle];
     // pp512: 512 tokens / 0.5 s = 1024; with fa 512 / 0.4 s = 1280
     expect(byLabel(off, "pp512")).toMatchObject({ mean: 1024, stddev: 10.24 });
     expect(byLabel(on, "pp512")).toMatchObject({ mean: 1280, stddev: 12.8 });
     expect(byLabel(on, "tg128").samples).toBeUndefined(); // csv has no samples
+    // avg_ns 500,000,000 and stddev_ns 5,000,000: 500 ms ± 5 ms per pp512 run
+    expect(off.measurements.find((m) => m.kind === "e2e_latency" && m.label === "pp512")).toMatchObject({
+      unit: "ms",
+      mean: 500,
+      stddev: 5,
+    });
   });
 
   it("sql: CREATE TABLE and INSERTs of the 2023 schema", async () => {

@@ -57,6 +57,11 @@ describe("ollama", () => {
     expect(only(bundle as Bundle, "e2e_latency").mean).toBeCloseTo(174.560334, 6);
     expect(bundle?.provenance.measuredAt).toBe("2025-10-17T23:14:07.414671Z");
     expect(bundle?.provenance.notMeasured).toContain("memory");
+    // load_duration 101,397,084 ns = 101.397084 ms: kept, as the file has it (one reply: cold or not, unknown).
+    const load = only(bundle as Bundle, "load");
+    expect(load).toMatchObject({ unit: "ms", samples: [101.397084], mean: 101.397084 });
+    expect(load.cold).toBeUndefined();
+    expect(bundle?.provenance.notMeasured).not.toContain("load");
   });
 
   it("reads streamed /api/chat answers (CRLF, curl progress) and keeps the cold first reply apart", async () => {
@@ -70,17 +75,21 @@ describe("ollama", () => {
     expect(warm.samples).toEqual([40, 50]);
     expect(warm.mean).toBe(45);
     expect(warm.stddev).toBeCloseTo(sampleStddev([40, 50]), 6);
-    expect(only(b, "load").samples).toEqual([3000]);
+    expect(only(b, "load", { cold: true }).samples).toEqual([3000]);
+    // The warm replies' load_duration (2,000,000 and 1,000,000 ns: the model was resident) is kept apart.
+    expect(only(b, "load", { cold: false }).samples).toEqual([2, 1]);
   });
 
   it("reads `ollama run --verbose` blocks with ANSI colours and a spinner, one bundle per model", async () => {
     const bundles = await bundlesOf("ollama", "verbose-ansi-two-models.txt");
     expect(bundles.map((b) => b.model.name)).toEqual(["mistral", "orca-mini"]);
     const mistral = bundles[0] as Bundle;
-    // eval count 120 in 4.876787 s; total 5.088275983 s; load 1.365523 ms is not a model load.
+    // eval count 120 in 4.876787 s; total 5.088275983 s; load duration 1.365523 ms, kept as printed
+    // (a model already in memory: not a cold load, and not marked as one).
     expect(only(mistral, "decode").mean).toBeCloseTo(120 / 4.876787, 5);
     expect(only(mistral, "e2e_latency").mean).toBeCloseTo(5088.275983, 5);
-    expect(mistral.measurements.some((m) => m.kind === "load")).toBe(false);
+    expect(only(mistral, "load")).toMatchObject({ samples: [1.365523] });
+    expect(only(mistral, "load").cold).toBeUndefined();
     // prompt eval 48 tokens in 95.572 ms
     expect(only(bundles[1] as Bundle, "prefill").mean).toBeCloseTo(48 / 0.095572, 3);
   });
@@ -160,6 +169,26 @@ describe("llama-server", () => {
     expect(only(old as Bundle, "prefill", { nPrompt: 800 }).mean).toBeCloseTo(800 / 0.44418, 3);
     const [perf] = await bundlesOf("llama-server", "llama-perf-context.txt", { model: "tinyllama" });
     expect(only(perf as Bundle, "decode", { nGen: 27 }).mean).toBeCloseTo(27 / 0.53318, 4);
+  });
+
+  // Shape: result_timings::to_json() in ggml-org/llama.cpp tools/server/server-task.cpp (cache_n first).
+  it("reads bare timings objects; cache_n becomes the depth of the prompt evaluation", async () => {
+    await expect(importFile(fixture("llama-server", "timings-bare-cache.json"), "auto", context)).rejects.toThrow(
+      /--model/,
+    );
+    const [bundle] = await bundlesOf("llama-server", "timings-bare-cache.json", { model: "Qwen2.5-1.5B-Instruct" });
+    const b = bundle as Bundle;
+    expect(b.model.name).toBe("Qwen2.5-1.5B-Instruct");
+    // 512 tokens in 640 ms = 800 tok/s with nothing cached; 12 tokens in 48 ms = 250 tok/s after 500 cached
+    expect(only(b, "prefill", { nPrompt: 512 })).toMatchObject({ samples: [800], mean: 800 });
+    expect(only(b, "prefill", { nPrompt: 512 }).depth).toBeUndefined();
+    expect(only(b, "prefill", { nPrompt: 12 })).toMatchObject({ depth: 500, samples: [250], mean: 250 });
+    expect(only(b, "prefill", { nPrompt: 12 }).notes).toMatch(/1 of 2 request\(s\) reused prompt tokens/);
+    // 128 tokens in 3200 and 2560 ms = 40 and 50 tok/s
+    const decode = only(b, "decode", { nGen: 128 });
+    expect(decode.samples).toEqual([40, 50]);
+    expect(decode.mean).toBe(45);
+    expect(decode.stddev).toBeCloseTo(sampleStddev([40, 50]), 6);
   });
 
   it("names file:line for timings cut off after the prompt line", async () => {
@@ -300,6 +329,56 @@ describe("mlx", () => {
     expect(bundle?.memory?.peakReportedBytes).toBe(520_000_000);
   });
 
+  // Shape: the first mlx_lm/benchmark.py (ml-explore/mlx-lm bdcac4b6): "Timing with prompt_tokens=… and generation_tokens=…."
+  it('reads the first mlx_lm.benchmark header ("… and …") and counts its warm-up run', async () => {
+    const [bundle] = await bundlesOf("mlx", "benchmark-2025-08-warmup.txt");
+    const b = bundle as Bundle;
+    expect(b.model.huggingFaceRepo).toBe("mlx-community/Llama-3.2-1B-Instruct-4bit");
+    expect(b.config).toBeUndefined(); // no batch size printed: one sequence
+    const prefill = only(b, "prefill", { nPrompt: 512, cold: false });
+    expect(prefill).toMatchObject({ samples: [2500, 2700], mean: 2600, warmup: 1, repetitions: 2 });
+    expect(prefill.stddev).toBeCloseTo(sampleStddev([2500, 2700]), 5);
+    expect(only(b, "decode", { nGen: 128, cold: false })).toMatchObject({ samples: [160, 180], mean: 170, warmup: 1 });
+    expect(b.memory?.peakReportedBytes).toBe(950_000_000); // the larger trial peak, 0.950 GB
+  });
+
+  // Shape: mlx_lm/benchmark.py with --batch-size (ml-explore/mlx-lm 55bb9471 onwards), output filtered to its averages.
+  it("reads mlx_lm.benchmark averages alone, one bundle per batch size", async () => {
+    const bundles = await bundlesOf("mlx", "benchmark-averages-batch-sizes.txt");
+    expect(bundles.map((b) => b.config?.concurrency)).toEqual([undefined, 4, 8]);
+    const rates = bundles.map((b) => [only(b, "prefill", { nPrompt: 256 }).mean, only(b, "decode", { nGen: 64 }).mean]);
+    expect(rates).toEqual([
+      [3000, 200],
+      [4800, 560],
+      [5200, 880],
+    ]);
+    for (const b of bundles) {
+      for (const kind of ["prefill", "decode"] as const) {
+        const m = only(b, kind);
+        // -n 5: each average stands for five warm trials after one warm-up; the trials are not in the file.
+        expect(m).toMatchObject({ cold: false, repetitions: 5, warmup: 1 });
+        expect(m.samples).toBeUndefined();
+      }
+    }
+    // An average of the trials' peaks (0.400, 0.700, 1.100 GB): the largest peak is at least that.
+    expect(bundles.map((b) => b.memory?.peakReportedBytes)).toEqual([
+      { value: 400_000_000, precision: "lower_bound" },
+      { value: 700_000_000, precision: "lower_bound" },
+      { value: 1_100_000_000, precision: "lower_bound" },
+    ]);
+  });
+
+  // Shape: generate() in mlx_lm/generate.py, its "Generation:" line missing.
+  it("imports the prefill alone from mlx_lm.generate output that has a prompt line and no generation line", async () => {
+    const [bundle] = await bundlesOf("mlx", "generate-prompt-only.txt");
+    const b = bundle as Bundle;
+    // 1024 tokens at 2048 tokens-per-sec
+    expect(only(b, "prefill", { nPrompt: 1024 })).toMatchObject({ samples: [2048], mean: 2048 });
+    expect(b.measurements.some((m) => m.kind === "decode")).toBe(false);
+    expect(b.provenance.notMeasured).toContain("decode");
+    expect(b.memory?.peakReportedBytes).toBe(2_100_000_000);
+  });
+
   it("names file:line for cut-off generate and benchmark outputs", async () => {
     await expectImportError("mlx", "truncated-generate.txt", 6, /Generation:/);
     await expectImportError("mlx", "truncated-benchmark.txt", 5, /Averages:/);
@@ -336,6 +415,24 @@ describe("rkllm", () => {
   it("reads a table printed without the I rkllm: prefix", async () => {
     const [bundle] = await bundlesOf("rkllm", "no-prefix-vision.txt", { model: "MiniCPM-V-2.6" });
     expect(only(bundle as Bundle, "decode").mean).toBeCloseTo(72 / 22.30136, 4);
+  });
+
+  // Shape: the runtime's Prefill/Generate rows (RKLLM_LOG_LEVEL=1, airockchip/rknn-llm README.md; RKLLMPerfStat in rkllm.h), no header.
+  it("reads performance rows quoted without their table header", async () => {
+    const [bundle] = await bundlesOf("rkllm", "rows-without-header.txt", { model: "Qwen2.5-1.5B-w8a8" });
+    const b = bundle as Bundle;
+    // 100 tokens in 800 and 1000 ms → 125 and 100 tok/s; 50 tokens in 5000 and 4000 ms → 10 and 12.5 tok/s
+    expect(only(b, "prefill", { nPrompt: 100 }).samples).toEqual([125, 100]);
+    expect(only(b, "decode", { nGen: 50 })).toMatchObject({ samples: [10, 12.5], mean: 11.25 });
+    expect(only(b, "ttft", { nPrompt: 100 }).samples).toEqual([800, 1000]);
+    // Without the I rkllm: prefix or any other mention, a Prefill and a Generate row are still recognised.
+    const bare = [
+      " Prefill       800.00           100       8.00                     125.00",
+      " Generate      5000.00          50        100.00                   10.00",
+    ].join("\n");
+    expect(chooseImporter("rows.txt", cleanText(bare), "auto").format).toBe("rkllm");
+    const [fromBare] = rkllm.parse(cleanText(bare), { ...context, file: "rows.txt", model: "m" });
+    expect(only(fromBare as Bundle, "decode").samples).toEqual([10]);
   });
 
   it("names file:line for a table cut off before its Generate row", async () => {
@@ -406,10 +503,24 @@ describe("detection among every importer", () => {
         "server-log-cuda-offload.txt",
         "server-log-vulkan-h200.txt",
         "server-log-2024-partial.txt",
+        "timings-bare-cache.json",
       ],
     ],
-    ["mlx", ["generate-two-runs.txt", "generate-old.txt", "benchmark.txt"]],
-    ["rkllm", ["seed-000-gemma-3-270m.txt", "chat-two-tables-crlf.txt", "no-prefix-vision.txt"]],
+    [
+      "mlx",
+      [
+        "generate-two-runs.txt",
+        "generate-old.txt",
+        "benchmark.txt",
+        "benchmark-2025-08-warmup.txt",
+        "benchmark-averages-batch-sizes.txt",
+        "generate-prompt-only.txt",
+      ],
+    ],
+    [
+      "rkllm",
+      ["seed-000-gemma-3-270m.txt", "chat-two-tables-crlf.txt", "no-prefix-vision.txt", "rows-without-header.txt"],
+    ],
   ])("%s files are recognised as %s", (format, names) => {
     for (const name of names) {
       const text = cleanText(readFileSync(fixture(format, name), "utf8"));

@@ -30,6 +30,8 @@ export interface BenchTest {
   backendText?: string | undefined;
   config: Config;
   measurement: Measurement;
+  /** The time of each repetition (samples_ns, avg_ns, stddev_ns), when the file has it. */
+  durations?: Measurement | undefined;
   testTime?: string | undefined;
 }
 
@@ -311,4 +313,26 @@ export function measurementOf(file: string, line: number, shape: TestShape, timi
     ...(notes.length ? { notes: notes.join("; ") } : {}),
   } as Measurement;
   return measurement;
+}
+
+/**
+ * The time each repetition of the test took, in ms, as llama-bench measured it (samples_ns, avg_ns,
+ * stddev_ns: one run of the whole test, prompt and generation together). Kept beside the rate: a
+ * stddev of times does not convert to one of rates, and the rates alone lose what the file says.
+ */
+export function durationsOf(shape: TestShape, timing: TimingFields): Measurement | undefined {
+  const { avgNs, stddevNs, samplesNs } = timing;
+  if (avgNs === undefined && !samplesNs?.length) return undefined;
+  return {
+    kind: "e2e_latency",
+    unit: "ms",
+    label: testLabel(shape),
+    nPrompt: shape.nPrompt,
+    nGen: shape.nGen,
+    ...(shape.depth > 0 ? { depth: shape.depth } : {}),
+    ...(samplesNs?.length ? { repetitions: samplesNs.length, samples: samplesNs.map((ns) => ns / NS_PER_MS) } : {}),
+    ...(avgNs !== undefined ? { mean: avgNs / NS_PER_MS } : {}),
+    ...(avgNs !== undefined && stddevNs !== undefined ? { stddev: stddevNs / NS_PER_MS } : {}),
+    notes: "llama-bench's time per repetition of the test (samples_ns, avg_ns, stddev_ns).",
+  };
 }

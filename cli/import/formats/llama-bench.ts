@@ -10,6 +10,7 @@ import {
   backendOf,
   configFromFields,
   describeModelType,
+  durationsOf,
   gpuNames,
   intField,
   legacyBackendText,
@@ -59,19 +60,16 @@ function testFromRecord(file: string, { line, fields }: RawRecord, log: DeviceLo
     throw new ImportError(file, line, "expected n_prompt and n_gen as token counts in each llama-bench result");
   }
   const depth = intField(fields.n_depth) ?? 0;
-  const measurement = measurementOf(
-    file,
-    line,
-    { nPrompt, nGen, depth },
-    {
-      avgTs: numberField(fields.avg_ts),
-      stddevTs: numberField(fields.stddev_ts),
-      samplesTs: numberList(fields.samples_ts),
-      avgNs: numberField(fields.avg_ns),
-      stddevNs: numberField(fields.stddev_ns),
-      samplesNs: numberList(fields.samples_ns),
-    },
-  );
+  const timing = {
+    avgTs: numberField(fields.avg_ts),
+    stddevTs: numberField(fields.stddev_ts),
+    samplesTs: numberList(fields.samples_ts),
+    avgNs: numberField(fields.avg_ns),
+    stddevNs: numberField(fields.stddev_ns),
+    samplesNs: numberList(fields.samples_ns),
+  };
+  const measurement = measurementOf(file, line, { nPrompt, nGen, depth }, timing);
+  const durations = durationsOf({ nPrompt, nGen, depth }, timing);
   const gpus = gpuNames(textField(fields.gpu_info));
   const cpu = textField(fields.cpu_info);
   return {
@@ -95,6 +93,7 @@ function testFromRecord(file: string, { line, fields }: RawRecord, log: DeviceLo
     backendText: textField(fields.backends) ?? legacyBackendText(fields),
     config: configFromFields(fields),
     measurement,
+    ...(durations ? { durations } : {}),
     testTime: textField(fields.test_time),
   };
 }
@@ -103,7 +102,7 @@ function testFromRecord(file: string, { line, fields }: RawRecord, log: DeviceLo
 // grouping: one bundle per model × configuration (× machine and build, which a file rarely mixes)
 
 function groupKey(test: BenchTest): string {
-  const { line: _line, measurement: _measurement, testTime: _testTime, ...identity } = test;
+  const { line: _line, measurement: _measurement, durations: _durations, testTime: _testTime, ...identity } = test;
   return JSON.stringify(identity);
 }
 
@@ -179,7 +178,11 @@ function bundleOf(group: BenchTest[], context: ImportContext): Bundle {
       runtime: runtimeOf(first),
       model: modelOf(first, context),
       ...(Object.keys(first.config).length ? { config: first.config } : {}),
-      measurements: group.map((test) => test.measurement),
+      // The rates first, then the times of their repetitions, in the file's order.
+      measurements: [
+        ...group.map((test) => test.measurement),
+        ...group.flatMap((test) => (test.durations ? [test.durations] : [])),
+      ],
     },
     "llama-bench",
     context,

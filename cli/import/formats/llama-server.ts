@@ -14,6 +14,7 @@ import {
   numberedLines,
   numberField,
   quantizationFromName,
+  type RunValue,
   round6,
   stringField,
 } from "./console-units.ts";
@@ -75,8 +76,17 @@ function configFrom(settings: Record<string, unknown> | undefined, context: Impo
   return config;
 }
 
+/** A `timings` object printed on its own (`jq .timings`, a log of it): llama.cpp's fields, and no response around them. */
+function isBareTimings(value: Record<string, unknown>): boolean {
+  return (
+    !("timings" in value) &&
+    (typeof value.predicted_n === "number" || typeof value.prompt_n === "number") &&
+    (typeof value.predicted_ms === "number" || typeof value.prompt_ms === "number")
+  );
+}
+
 function runFromResponse(value: Record<string, unknown>, line: number, context: ImportContext): ServerRun | undefined {
-  const timings = value.timings;
+  const timings = isBareTimings(value) ? value : value.timings;
   if (!isRecord(timings)) return undefined;
   const verbose = isRecord(value.__verbose) ? value.__verbose : undefined;
   const settings = isRecord(value.generation_settings)
@@ -245,14 +255,19 @@ function runsFromLines(text: string, context: ImportContext): ServerRun[] {
 
 function bundleFor(runs: ServerRun[], modelName: string, context: ImportContext): Bundle {
   const first = runs[0] as ServerRun;
-  const prefill = [];
+  // Prompt evaluations after the same number of cached tokens (cache_n: the prefix reused from the
+  // slot's cache) are repetitions of one test at that depth; cache_n 0 or absent is no depth.
+  const prefill = new Map<number, RunValue[]>();
   const decode = [];
   const latency = [];
   const load = [];
   let cached = 0;
   for (const run of runs) {
     const promptRate = checkedRate(run.promptTokens, run.promptMs, run.printedPromptRate, "prompt", context, run.line);
-    if (promptRate !== undefined) prefill.push({ value: promptRate, tokens: run.promptTokens });
+    if (promptRate !== undefined) {
+      const depth = run.cachedTokens ?? 0;
+      prefill.set(depth, [...(prefill.get(depth) ?? []), { value: promptRate, tokens: run.promptTokens }]);
+    }
     const evalRate = checkedRate(run.evalTokens, run.evalMs, run.printedEvalRate, "generation", context, run.line);
     if (evalRate !== undefined) decode.push({ value: evalRate, tokens: run.evalTokens });
     if (run.totalMs !== undefined) latency.push({ value: run.totalMs, tokens: run.evalTokens });
@@ -264,7 +279,9 @@ function bundleFor(runs: ServerRun[], modelName: string, context: ImportContext)
     : undefined;
   const measurements: Measurement[] = [
     ...measurementsOf("load", load, undefined, "llama.cpp's load time."),
-    ...measurementsOf("prefill", prefill, "nPrompt", cacheNote),
+    ...[...prefill].flatMap(([depth, values]) =>
+      measurementsOf("prefill", values, "nPrompt", cacheNote).map((m) => (depth > 0 ? { ...m, depth } : m)),
+    ),
     ...measurementsOf("decode", decode, "nGen"),
     ...measurementsOf("e2e_latency", latency, "nGen", "llama.cpp's total time: prompt evaluation plus generation."),
   ];
@@ -302,6 +319,8 @@ export const llamaServer: Importer = {
   format: "llama-server",
   detect(text) {
     if (/"timings"\s*:\s*\{/.test(text) && /"predicted_(?:n|ms|per_second)"\s*:/.test(text)) return 0.95;
+    // A bare timings object: only llama.cpp names its fields prompt_n / predicted_n and prompt_ms / predicted_ms.
+    if (/"(?:prompt|predicted)_n"\s*:/.test(text) && /"(?:prompt|predicted)_ms"\s*:/.test(text)) return 0.9;
     if (/\b(?:llama_print_timings|llama_perf_context_print|print_timings?)\b.*eval time\s*=/.test(text)) return 0.9;
     if (/^\s*prompt eval time\s*=\s*[\d.]+\s*ms\s*\/\s*\d+\s*tokens/m.test(text)) return 0.85;
     if (/prompt eval time\s*=.*tokens per second/.test(text)) return 0.6;
@@ -310,7 +329,9 @@ export const llamaServer: Importer = {
     return 0;
   },
   parse(text, context) {
-    const fromJson = /"timings"\s*:|"stop"\s*:\s*false|"chat\.completion\.chunk"/.test(text)
+    const fromJson = /"timings"\s*:|"stop"\s*:\s*false|"chat\.completion\.chunk"|"(?:prompt|predicted)_n"\s*:/.test(
+      text,
+    )
       ? runsFromJson(text, context)
       : [];
     const runs = [...fromJson, ...runsFromLines(text, context)].sort((a, b) => a.line - b.line);

@@ -29,6 +29,13 @@ interface MlxRun {
   peakBytes?: number | undefined;
   /** mlx_lm.benchmark runs a warm-up first, so its trials are warm; generate says nothing. */
   cold?: boolean | undefined;
+  /** Untimed runs before the trials: 1 where the output has mlx_lm.benchmark's "Running warmup.." line. */
+  warmup?: number | undefined;
+  /**
+   * mlx_lm.benchmark's "Averages:" line standing alone (the trials were not in the file): the rates
+   * are means of `trials` trials (when the command line says how many), not one run's.
+   */
+  averaged?: { trials?: number | undefined } | undefined;
 }
 
 const COMMAND = /\bmlx_lm(?:\.|\s+)(generate|benchmark|chat)\b(.*)$/;
@@ -38,9 +45,10 @@ const PEAK = /^\s*Peak memory:\s*(\d+(?:\.\d+)?)\s*(GB|MB|GiB|MiB)\s*$/;
 const TIMING_WITH = /^\s*Timing with\s+(.*?)\.?\s*$/;
 const TRIAL = /^\s*Trial\s+(\d+):\s*(.*)$/;
 const AVERAGES = /^\s*Averages:\s*(.*)$/;
+const WARMUP = /^\s*Running warmup\.*\s*$/;
 
 /** "--model x --max-tokens 100" → the model and the configuration a command line fixes. */
-function fromCommand(args: string): { model?: string; config: Config } {
+function fromCommand(args: string): { model?: string; config: Config; trials?: number } {
   const flag = (...names: string[]) => {
     for (const name of names) {
       const match = new RegExp(`(?:^|\\s)${name}(?:=|\\s+)(?:"([^"]+)"|'([^']+)'|(\\S+))`).exec(args);
@@ -63,13 +71,22 @@ function fromCommand(args: string): { model?: string; config: Config } {
   // mlx_lm.benchmark's batch size is the number of sequences generated together.
   if (batch && batch > 1) config.concurrency = batch;
   const model = flag("--model");
-  return model ? { model, config } : { config };
+  // mlx_lm.benchmark's -n: how many trials its "Averages:" line averages.
+  const trials = number(flag("--num-trials", "-n"));
+  return {
+    ...(model ? { model } : {}),
+    config,
+    ...(trials && Number.isInteger(trials) && trials > 0 ? { trials } : {}),
+  };
 }
 
-/** "prompt_tps=1234.567, generation_tps=45.678, peak_memory=1.234" → a map of its numbers. */
+/**
+ * "prompt_tps=1234.567, generation_tps=45.678, peak_memory=1.234" → a map of its numbers; the first
+ * mlx_lm.benchmark (August 2025) joined its header's two with "and": "prompt_tokens=512 and generation_tokens=128".
+ */
 function keyValues(text: string, context: ImportContext, line: number): Map<string, number> {
   const values = new Map<string, number>();
-  for (const part of text.split(",")) {
+  for (const part of text.split(/,|\s+and\s+/)) {
     const match = /^\s*([a-z_]+)\s*=\s*(\S+)\s*$/.exec(part);
     const value = match ? parseNumber(match[2] as string) : undefined;
     if (!match || value === undefined) {
@@ -86,12 +103,27 @@ function keyValues(text: string, context: ImportContext, line: number): Map<stri
 
 function parseRuns(text: string, context: ImportContext): MlxRun[] {
   const runs: MlxRun[] = [];
-  let command: { model?: string; config: Config } = { config: {} };
+  let command: { model?: string; config: Config; trials?: number } = { config: {} };
   let generate: MlxRun | undefined;
-  let bench: { line: number; promptTokens?: number; genTokens?: number; config: Config; trials: MlxRun[] } | undefined;
-  const endGenerate = () => {
+  let bench:
+    | {
+        line: number;
+        promptTokens?: number | undefined;
+        genTokens?: number | undefined;
+        config: Config;
+        trials: MlxRun[];
+        warmup?: number | undefined;
+      }
+    | undefined;
+  let warmedUp = false;
+  /**
+   * `ended`: the statistics visibly ended (a "Peak memory:" line, another run) without a
+   * "Generation:" line, so the prompt line is all the file says: the prefill is kept alone. A
+   * prompt line the file ends on is cut off.
+   */
+  const endGenerate = (ended = false) => {
     if (!generate) return;
-    if (generate.genRate === undefined) {
+    if (generate.genRate === undefined && !ended) {
       throw new ImportError(
         context.file,
         generate.line,
@@ -103,6 +135,30 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
   };
   const endBenchmark = (averages?: Map<string, number>, line?: number) => {
     if (!bench) return;
+    if (averages && bench.trials.length === 0) {
+      // Only the averages were kept (e.g. one "Timing with …" and "Averages:" pair per batch size).
+      const promptRate = averages.get("prompt_tps");
+      const genRate = averages.get("generation_tps");
+      if (promptRate === undefined || genRate === undefined) {
+        throw new ImportError(context.file, line, "expected prompt_tps=… and generation_tps=… in the averages");
+      }
+      const peakGb = averages.get("peak_memory");
+      runs.push({
+        line: line ?? bench.line,
+        model: command.model,
+        config: bench.config,
+        promptTokens: bench.promptTokens,
+        genTokens: bench.genTokens,
+        promptRate,
+        genRate,
+        peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
+        cold: false,
+        warmup: bench.warmup,
+        averaged: { trials: command.trials },
+      });
+      bench = undefined;
+      return;
+    }
     if (!averages) {
       throw new ImportError(
         context.file,
@@ -133,13 +189,18 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
   for (const { number, text: line } of numberedLines(text)) {
     const cmd = COMMAND.exec(line);
     if (cmd) {
-      endGenerate();
+      endGenerate(true);
       command = fromCommand(cmd[2] as string);
+      warmedUp = false;
+      continue;
+    }
+    if (WARMUP.test(line)) {
+      warmedUp = true;
       continue;
     }
     const prompt = PROMPT.exec(line);
     if (prompt) {
-      endGenerate();
+      endGenerate(true);
       generate = {
         line: number,
         model: command.model,
@@ -161,12 +222,14 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
     const peak = PEAK.exec(line);
     if (peak && generate) {
       generate.peakBytes = memoryBytes(Number(peak[1]), peak[2] as string);
-      endGenerate();
+      endGenerate(true);
       continue;
     }
+    // A new output starts after a prompt line without its generation line: that run was prefill alone.
+    if (generate && /^={10}\s*$/.test(line)) endGenerate(true);
     const timing = TIMING_WITH.exec(line);
     if (timing) {
-      endGenerate();
+      endGenerate(true);
       endBenchmark(undefined);
       const settings = keyValues(timing[1] as string, context, number);
       const batch = settings.get("batch_size");
@@ -176,7 +239,9 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
         genTokens: settings.get("generation_tokens"),
         config: { ...command.config, ...(batch && batch > 1 ? { concurrency: batch } : {}) },
         trials: [],
+        ...(warmedUp ? { warmup: 1 } : {}),
       };
+      warmedUp = false;
       if (!batch || batch <= 1) delete bench.config.concurrency;
       continue;
     }
@@ -201,6 +266,7 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
         genRate,
         peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
         cold: false,
+        warmup: bench.warmup,
       });
       continue;
     }
@@ -215,23 +281,56 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
   return runs;
 }
 
+const DECODE_NOTE = "mlx-lm's generation rate counts tokens from the first generated one, over the time since it.";
+
+/** The measurement an "Averages:" line standing alone gives: a mean of trials that are not in the file. */
+function averagedMeasurement(
+  kind: "prefill" | "decode",
+  run: MlxRun,
+  value: number,
+  tokens: number | undefined,
+): Measurement {
+  const trials = run.averaged?.trials;
+  const notes = [
+    `mlx_lm.benchmark's average of ${trials ?? "its"} trial(s); the trials themselves are not in the file.`,
+    kind === "decode" ? DECODE_NOTE : undefined,
+  ].filter(Boolean);
+  return {
+    kind,
+    unit: "tokens/s",
+    ...(tokens !== undefined ? { [kind === "prefill" ? "nPrompt" : "nGen"]: tokens } : {}),
+    cold: false,
+    ...(trials ? { repetitions: trials } : {}),
+    ...(run.warmup ? { warmup: run.warmup } : {}),
+    mean: value,
+    notes: notes.join(" "),
+  } as Measurement;
+}
+
 function bundleFor(modelName: string, runs: MlxRun[], context: ImportContext): Bundle {
-  const prefill: RunValue[] = runs.map((r) => ({
+  const single = runs.filter((r) => !r.averaged);
+  const averaged = runs.filter((r) => r.averaged);
+  const prefill: RunValue[] = single.map((r) => ({
     value: r.promptRate as number,
     tokens: r.promptTokens,
     cold: r.cold,
   }));
-  const decode: RunValue[] = runs.map((r) => ({ value: r.genRate as number, tokens: r.genTokens, cold: r.cold }));
+  // A prompt line without its generation line is a prefill alone: no decode from it.
+  const decode: RunValue[] = single
+    .filter((r) => r.genRate !== undefined)
+    .map((r) => ({ value: r.genRate as number, tokens: r.genTokens, cold: r.cold }));
+  // mlx_lm.benchmark's "Running warmup.." is one untimed run before the trials (its warm runs).
+  const warmup = single.some((r) => r.cold === false) && single.every((r) => r.cold !== false || r.warmup);
+  const warmed = (m: Measurement): Measurement => (warmup && m.cold === false ? { ...m, warmup: 1 } : m);
   const measurements: Measurement[] = [
-    ...measurementsOf("prefill", prefill, "nPrompt"),
-    ...measurementsOf(
-      "decode",
-      decode,
-      "nGen",
-      "mlx-lm's generation rate counts tokens from the first generated one, over the time since it.",
-    ),
+    ...measurementsOf("prefill", prefill, "nPrompt").map(warmed),
+    ...averaged.map((r) => averagedMeasurement("prefill", r, r.promptRate as number, r.promptTokens)),
+    ...measurementsOf("decode", decode, "nGen", DECODE_NOTE).map(warmed),
+    ...averaged.map((r) => averagedMeasurement("decode", r, r.genRate as number, r.genTokens)),
   ];
-  const peaks = runs.map((r) => r.peakBytes).filter((b): b is number => b !== undefined);
+  const peaks = single.map((r) => r.peakBytes).filter((b): b is number => b !== undefined);
+  // An average of the trials' peaks is no more than their largest: a lower bound of the peak.
+  const averagedPeaks = averaged.map((r) => r.peakBytes).filter((b): b is number => b !== undefined);
   const quantization = quantizationFromName(modelName);
   const config = (runs[0] as MlxRun).config;
   // mlx_lm loads a Hugging Face repo by its id ("mlx-community/Llama-3.2-3B-Instruct-4bit"): kept as the file gives it.
@@ -256,7 +355,14 @@ function bundleFor(modelName: string, runs: MlxRun[], context: ImportContext): B
               notes: `MLX's peak memory (mx.get_peak_memory(), Metal or unified memory), the largest of ${peaks.length} run(s): ${peaks.map((b) => round6(b / 1e9)).join(", ")} GB.`,
             },
           }
-        : {}),
+        : averagedPeaks.length
+          ? {
+              memory: {
+                peakReportedBytes: { value: Math.max(...averagedPeaks), precision: "lower_bound" as const },
+                notes: `MLX's peak memory (mx.get_peak_memory(), Metal or unified memory) as mlx_lm.benchmark averages it over its trials: ${averagedPeaks.map((b) => round6(b / 1e9)).join(", ")} GB; the largest trial's peak is at least that.`,
+              },
+            }
+          : {}),
     },
     "mlx",
     context,

@@ -238,7 +238,8 @@ function bundleFor(
   const load = [];
   for (const [index, run] of runs.entries()) {
     const isCold = cold[index];
-    if (isCold && run.loadMs !== undefined) load.push({ value: run.loadMs });
+    // Every reply's load_duration is what the file says; only the cold first one is a model load.
+    if (run.loadMs !== undefined) load.push({ value: run.loadMs, cold: isCold });
     if (run.doneReason === "load") continue;
     const promptRate = checkedRate(
       run.promptTokens,
@@ -256,9 +257,15 @@ function bundleFor(
   const measurements: Measurement[] = [
     ...measurementsOf(
       "load",
-      load,
+      load.filter((l) => l.cold),
       undefined,
       "Ollama's load_duration of the first reply, for which the model was loaded.",
+    ),
+    ...measurementsOf(
+      "load",
+      load.filter((l) => !l.cold),
+      undefined,
+      "Ollama's load_duration: the time spent loading the model for the reply, µs to ms when it was already in memory.",
     ),
     ...measurementsOf("prefill", prefill, "nPrompt"),
     ...measurementsOf("decode", decode, "nGen"),

@@ -131,28 +131,31 @@ function parse(text: string, context: ImportContext): RkllmRun[] {
       pendingLoadMs = undefined;
       continue;
     }
+    // Rows quoted without their header (a forum post, a grep) are still the runtime's rows: the
+    // first of them starts the table.
+    const startTable = () => {
+      table = { line: number, init: { ...init }, loadMs: pendingLoadMs };
+      pendingLoadMs = undefined;
+      return table;
+    };
     const initRow = INIT_ROW.exec(line);
-    if (initRow && table) {
-      table.loadMs = Number(initRow[1]);
+    if (initRow) {
+      (table ?? startTable()).loadMs = Number(initRow[1]);
       continue;
     }
     const row = ROW.exec(line);
     if (row) {
-      if (!table)
-        throw new ImportError(
-          context.file,
-          number,
-          "expected the RKLLM table header (Stage  Total Time (ms)  Tokens …) before this row",
-        );
+      const isPrefill = /prefill/i.test(row[1] as string);
+      const current = table ?? startTable();
       const stage: StageRow = {
         line: number,
         totalMs: Number(row[2]),
         tokens: Number(row[3]),
         printedRate: Number(row[5]),
       };
-      if (/prefill/i.test(row[1] as string)) table.prefill = stage;
+      if (isPrefill) current.prefill = stage;
       else {
-        table.generate = stage;
+        current.generate = stage;
         endTable();
       }
       continue;
@@ -264,6 +267,9 @@ export const rkllm: Importer = {
     const lines = text.split("\n").map((l) => l.replace(PREFIX, ""));
     if (lines.some((l) => HEADER.test(l))) return 0.95;
     if (lines.some((l) => ROW.test(l)) && /rkllm/i.test(text)) return 0.8;
+    // Rows quoted alone: a Prefill and a Generate row, each with its four columns, are RKLLM's.
+    const stages = new Set(lines.map((l) => ROW.exec(l)?.[1]?.toLowerCase()).filter(Boolean));
+    if (stages.has("prefill") && stages.has("generate")) return 0.7;
     if (/\bI rkllm:/.test(text)) return 0.5;
     return 0;
   },
