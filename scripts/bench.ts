@@ -17,6 +17,7 @@ import { VERSION } from "../cli/version.ts";
 import { Bundle } from "../schema/bundle.ts";
 import { summarize } from "../schema/summary.ts";
 import { benchApi } from "./bench-api.ts";
+import { benchCli } from "./bench-cli.ts";
 import { benchLoad, type LoadOptions, loadOptionsFor } from "./bench-load.ts";
 import { benchSite } from "./bench-site.ts";
 import { formatMarkdown } from "./format-markdown.ts";
@@ -229,8 +230,8 @@ ${fidelityTable.join("\n")}
   }
 }
 
-type SectionName = "measure" | "api" | "load" | "site";
-const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site"];
+type SectionName = "measure" | "api" | "load" | "site" | "cli";
+const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site", "cli"];
 
 interface BenchArgs {
   only: SectionName | undefined;
@@ -276,6 +277,7 @@ async function main() {
     api: benchApi,
     load: (dir) => benchLoad(dir, args.load),
     site: benchSite,
+    cli: benchCli,
   };
   const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-"));
   const cores = os.availableParallelism();
@@ -293,7 +295,7 @@ async function main() {
   const header = `# Benchmarks
 
 Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
-(it writes this file; \`npm run bench -- --only measure|api|load|site\` redoes one section). Figures from a shared
+(it writes this file; \`npm run bench -- --only measure|api|load|site|cli\` redoes one section). Figures from a shared
 virtual machine vary from run to run; compare runs made on the same machine.
 
 - Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}

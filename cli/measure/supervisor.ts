@@ -1,7 +1,7 @@
 // The parent side of a measurement child: start it, hand it one test at a time with a deadline, and
 // turn a crash, an OOM kill, a timeout or Ctrl-C into a recorded failure instead of a lost run.
 import { type ChildProcess, fork } from "node:child_process";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   ChildMessage,
   type EngineConfig,
@@ -11,7 +11,9 @@ import {
   type TestSpec,
 } from "./protocol.ts";
 
-const CHILD = join(import.meta.dirname, "child.ts");
+// child.ts beside this file in the sources; child.js beside the chunk this is bundled into in the
+// built package (cli/build.ts), which runs on Node 20 (no import.meta.dirname before 20.11).
+const CHILD = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./child.ts" : "./child.js", import.meta.url));
 const STDERR_TAIL = 4000;
 
 export type FailureKind = "crash" | "oom" | "timeout" | "interrupted" | "error";
