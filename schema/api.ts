@@ -219,6 +219,7 @@ export const CellEntry = z.strictObject({
 });
 export type CellEntry = z.infer<typeof CellEntry>;
 export const CellList = z.strictObject({ items: z.array(CellEntry) });
+export type CellList = z.infer<typeof CellList>;
 
 /** GET /v1/search: what a query names, read live from the database (a run stored a moment ago included). */
 export const SearchResults = z.strictObject({

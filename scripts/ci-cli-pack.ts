@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Bundle } from "../schema/bundle.ts";
 import { freePort } from "../test/support/load.ts";
 import { cliVersion, deviceEnv, emptyDevice, exec, installTarball, packCli } from "./cli-package.ts";
-import { applyMigrations, type RunningWorker, startWorker } from "./local-registry.ts";
+import { applyMigrations, buildWorker, type RunningWorker, startWorker } from "./local-registry.ts";
 
 function log(line: string) {
   process.stderr.write(`ci-cli-pack: ${line}\n`);
@@ -16,11 +16,12 @@ function log(line: string) {
 
 async function startRegistry(dir: string): Promise<RunningWorker> {
   const persistTo = join(dir, "state");
-  await applyMigrations(persistTo);
+  // The whole registry, site included, as `npm start` runs it (the tests have built it already).
+  const [configPath] = await Promise.all([buildWorker(), applyMigrations(persistTo)]);
   return startWorker({
     port: await freePort(),
     persistTo,
-    assetsDir: join(dir, "site"),
+    configPath,
     demoKeyDir: join(dir, "demo-key"),
   });
 }

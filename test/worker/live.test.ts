@@ -23,7 +23,6 @@ async function cells(query = ""): Promise<CellList> {
   expect(res.status).toBe(200);
   return CellList.parse(await res.json());
 }
-type CellList = import("zod").infer<typeof CellList>;
 
 describe("GET /v1/cells", () => {
   it("sums a hardware × model pair's cells (one per quantization) and names its quantizations", async () => {

@@ -4,8 +4,7 @@
 import { and, desc, eq, gt, gte, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import type * as api from "../../schema/api.ts";
-import type { CellEntry, SearchResults } from "../../schema/api.ts";
+import type { CellEntry, CellList, SearchResults } from "../../schema/api.ts";
 import { aliases, cells, hardware, models } from "../../schema/db.ts";
 import type { AliasKind } from "../../schema/moderation.ts";
 import { builtinAliasesOf } from "../db/moderation.ts";
@@ -63,7 +62,7 @@ export async function cellEntries(db: Database, filter: CellFilter): Promise<Cel
 }
 
 export const cellsRoute = new Hono<AppEnv>().get("/", validQuery(CellsQuery), async (c) => {
-  const body: z.infer<typeof api.CellList> = { items: await cellEntries(c.var.db, c.req.valid("query")) };
+  const body: CellList = { items: await cellEntries(c.var.db, c.req.valid("query")) };
   return c.json(body);
 });
 
