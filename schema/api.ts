@@ -138,6 +138,10 @@ export const RunDetail = z.strictObject({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
+/** GET /v1/runs/details?ids=: several runs with their envelopes, in the order asked; unknown ids left out. */
+export const RunDetails = z.strictObject({ items: z.array(RunDetail) });
+export type RunDetails = z.infer<typeof RunDetails>;
+
 export const Page = <T extends z.ZodType>(item: T) =>
   z.strictObject({
     items: z.array(item),

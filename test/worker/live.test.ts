@@ -2,7 +2,7 @@
 // data version their cache is keyed by: bumped by every write that succeeded, never by a refusal.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CellList, ErrorBody, RunDetail, SearchResults, SubmitResponse } from "../../schema/api.ts";
+import { CellList, ErrorBody, RunDetail, RunDetails, SearchResults, SubmitResponse } from "../../schema/api.ts";
 import { type BundleOptions, makeBundle } from "../support/bundles.ts";
 import { call, postJson, signed } from "./helpers.ts";
 
@@ -89,6 +89,29 @@ describe("GET /v1/search", () => {
   it("refuses an empty query with 400", async () => {
     const res = await call("/v1/search?q=%20");
     expect(res.status).toBe(400);
+  });
+});
+
+describe("GET /v1/runs/details", () => {
+  it("answers several runs with their envelopes in one request, in the order asked, leaving out unknown ids", async () => {
+    const a = await submit({ board: "Details Board", decodeTps: 3 });
+    const b = await submit({ board: "Details Board", decodeTps: 4 });
+    const unknown = "0".repeat(24);
+    const res = await call(`/v1/runs/details?ids=${b},${unknown},${a},${b}`);
+    expect(res.status).toBe(200);
+    const { items } = RunDetails.parse(await res.json());
+    expect(items.map((i) => i.run.id)).toEqual([b, a]);
+    // Each the same as the one-run route answers.
+    for (const item of items) {
+      expect(item).toEqual(RunDetail.parse(await (await call(`/v1/runs/${item.run.id}`)).json()));
+    }
+  });
+
+  it("refuses a malformed id or more than a page of ids with 400", async () => {
+    expect((await call("/v1/runs/details?ids=not-an-id")).status).toBe(400);
+    const many = Array.from({ length: 101 }, (_, i) => i.toString(16).padStart(24, "0")).join(",");
+    expect((await call(`/v1/runs/details?ids=${many}`)).status).toBe(400);
+    expect((await call("/v1/runs/details")).status).toBe(400);
   });
 });
 

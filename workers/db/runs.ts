@@ -120,6 +120,15 @@ export async function getRun(db: Database, id: string): Promise<(RowRecord & { e
   return row;
 }
 
+/** Several runs with their envelopes in one query (the ids are bound: at most MAX_PAGE_SIZE of them). */
+export function getRuns(db: Database, ids: readonly string[]): Promise<Array<RowRecord & { envelope: string }>> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select({ ...rowColumns, envelope: runs.envelope })
+    .from(runs)
+    .where(inArray(runs.id, [...ids]));
+}
+
 export const LEADERBOARD_METRICS = ["decode_tps", "prefill_tps", "ttft_ms"] as const;
 export type LeaderboardMetric = (typeof LEADERBOARD_METRICS)[number];
 

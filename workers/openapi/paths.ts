@@ -17,6 +17,7 @@ import {
   ModelDetail,
   ModelList,
   RunDetail,
+  RunDetails,
   RunPage,
   RunRow,
   SearchResults,
@@ -56,6 +57,7 @@ import { EXPORT_COLUMNS, ExportQuery } from "../routes/export.ts";
 import { CellsQuery, SearchQuery } from "../routes/find.ts";
 import { LeaderboardQuery } from "../routes/leaderboard.ts";
 import { pageQuery } from "../routes/query.ts";
+import { RunDetailsQuery } from "../routes/runs.ts";
 
 /** The schemas shared by many operations, listed once under components.schemas and referenced. */
 export const COMPONENT_SCHEMAS = { ErrorBody, RunRow, Envelope, Bundle };
@@ -173,6 +175,14 @@ export const paths: ZodOpenApiPathsObject = {
       summary: "Everything POST /v1/runs would decide, without storing anything",
       requestBody: signedBody(Bundle, "The same signed envelope POST /v1/runs takes"),
       responses: { "200": json(DryRunResponse, "What the registry would decide"), ...errors(...SIGNED_ERRORS, 422) },
+    },
+  },
+  "/v1/runs/details": {
+    get: {
+      tags: ["runs"],
+      summary: "Up to 100 runs with their stored envelopes in one request, in the order asked",
+      requestParams: { query: RunDetailsQuery },
+      responses: { "200": json(RunDetails, "The runs found; unknown ids are left out"), ...errors(400) },
     },
   },
   "/v1/runs/{id}": {

@@ -8,7 +8,9 @@ import {
   type DryRunResponse,
   MAX_BATCH_BODY_BYTES,
   MAX_BODY_BYTES,
+  MAX_PAGE_SIZE,
   type RunDetail,
+  type RunDetails,
   type RunPage,
   type SubmitResponse,
 } from "../../schema/api.ts";
@@ -16,7 +18,7 @@ import { Bundle } from "../../schema/bundle.ts";
 import { issueDetails } from "../../schema/issues.ts";
 import { Envelope } from "../../schema/signing.ts";
 import { decodeCursor, encodeCursor, ReceivedCursorSchema } from "../cursor.ts";
-import { getRun, listRuns, toRunRow } from "../db/runs.ts";
+import { getRun, getRuns, listRuns, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError, itemError } from "../errors.ts";
 import { type Prepared, prepareRun, prepareRuns, type Submission, storeRun, storeRuns } from "../ingest.ts";
@@ -27,6 +29,20 @@ import { publicBase } from "../public-url.ts";
 import { pageQuery } from "./query.ts";
 
 const RunId = z.string().regex(/^[0-9a-f]{24}$/);
+
+/** Up to a page of run ids, comma-separated; each is checked, duplicates are asked once. */
+export const RunDetailsQuery = z.strictObject({
+  ids: z
+    .string()
+    .max(MAX_PAGE_SIZE * 25)
+    .transform((text) => [...new Set(text.split(",").filter(Boolean))])
+    .pipe(
+      z
+        .array(RunId.meta({ description: "a run id" }))
+        .min(1)
+        .max(MAX_PAGE_SIZE),
+    ),
+});
 
 function bundleOf(payload: Record<string, unknown>, at = "payload"): Bundle {
   const bundle = Bundle.safeParse(payload);
@@ -150,6 +166,20 @@ export const runsRoute = new Hono<AppEnv>()
     const body: RunPage = {
       items: page.rows.map((row) => toRunRow(row, publicBase(c))),
       nextCursor: page.next ? encodeCursor(page.next) : null,
+    };
+    return c.json(body);
+  })
+  .get("/details", validQuery(RunDetailsQuery), async (c) => {
+    const ids = c.req.valid("query").ids;
+    const records = new Map((await getRuns(c.var.db, ids)).map((r) => [r.id, r]));
+    const base = publicBase(c);
+    const body: RunDetails = {
+      items: ids.flatMap((id) => {
+        const record = records.get(id);
+        if (!record) return [];
+        const { envelope, ...row } = record;
+        return [{ run: toRunRow(row, base), envelope: Envelope.parse(JSON.parse(envelope)) }];
+      }),
     };
     return c.json(body);
   })

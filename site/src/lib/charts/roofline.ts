@@ -20,7 +20,7 @@ export interface RooflineOptions {
 
 export function rooflineChart(
   rows: readonly RunRow[],
-  bundleOf: (id: string) => Bundle | undefined,
+  bundleOf: (id: string) => Pick<Bundle, "roofline"> | undefined,
   options: RooflineOptions,
 ): Chart | undefined {
   const ranked = rows.filter((r) => !r.rankedApart && r.status === "visible");
