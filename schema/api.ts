@@ -1,6 +1,7 @@
 // The registry's HTTP answers. The Worker builds them, the CLI and the site parse them with these
 // same schemas, so a change on one side fails the other's typecheck and tests.
 import * as z from "zod";
+import { Precision, Roofline } from "./bundle.ts";
 import { Envelope } from "./signing.ts";
 import { RunSummary } from "./summary.ts";
 
@@ -137,6 +138,25 @@ export const RunDetail = z.strictObject({
   envelope: Envelope,
 });
 export type RunDetail = z.infer<typeof RunDetail>;
+
+/**
+ * GET /v1/runs/glances?ids=: what a table of runs shows from each one's bundle, without the bundle:
+ * how exact each headline figure is (null: exact or not known), and the roofline estimate if any.
+ */
+export const RunGlance = z.strictObject({
+  id: z.string(),
+  precision: z.strictObject({
+    decode: Precision.nullable(),
+    prefill: Precision.nullable(),
+    ttft: Precision.nullable(),
+    peakMemory: Precision.nullable(),
+    peakVram: Precision.nullable(),
+  }),
+  roofline: Roofline.nullable(),
+});
+export type RunGlance = z.infer<typeof RunGlance>;
+export const RunGlances = z.strictObject({ items: z.array(RunGlance) });
+export type RunGlances = z.infer<typeof RunGlances>;
 
 /** GET /v1/runs/details?ids=: several runs with their envelopes, in the order asked; unknown ids left out. */
 export const RunDetails = z.strictObject({ items: z.array(RunDetail) });

@@ -316,8 +316,8 @@ export function fillRuns(file: string, count: number, options: { boards?: number
   for (let m = 0; m < 200; m++) model.run(`model-${m}`, `Model ${m}`, now);
   const run = db.prepare(
     `insert into runs (id, device_id, hardware_slug, hardware_name, model_slug, model_name, quantization, engine, decode_tps,
-     prefill_tps, ttft_ms, quality_status, flags, rank_group, decode_sort_key, prefill_sort_key, ttft_sort_key, cell, method,
-     created_at, received_at, envelope) values (?, ?, ?, ?, ?, ?, 'Q4_K_M', 'llama.cpp', ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, 'measured', ?, ?, ?)`,
+     prefill_tps, ttft_ms, quality_status, quality_score, flags, rank_group, decode_sort_key, prefill_sort_key, ttft_sort_key, cell, method,
+     created_at, received_at, envelope) values (?, ?, ?, ?, ?, ?, 'Q4_K_M', 'llama.cpp', ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, 'measured', ?, ?, ?)`,
   );
   for (let i = 0; i < count; i++) {
     const h = i % boards;
@@ -337,6 +337,7 @@ export function fillRuns(file: string, count: number, options: { boards?: number
       prefill,
       ttft,
       fail ? "fail" : "pass",
+      0.4 + ((i * 31) % 50) / 100,
       fail ? 1 : 0,
       decode,
       prefill,

@@ -14,7 +14,7 @@ import {
   sweepChart,
   variedParameters,
 } from "../../site/src/lib/charts/index.ts";
-import { comparePairs, histories, runTime } from "../../site/src/lib/view.ts";
+import { cellPairs, comparePairs, histories, runTime, sampleSegments } from "../../site/src/lib/view.ts";
 import { SEEDS_DIR } from "../support/seeds.ts";
 
 function row(id: string, over: Partial<RunRow> = {}): RunRow {
@@ -424,5 +424,60 @@ describe("comparePairs", () => {
       apartRuns: 1,
     });
     expect(pairs[0]?.rows[0]?.b.qualityScore).toBeNull();
+  });
+});
+
+describe("sampleSegments", () => {
+  const sample = (text: string, outlier = false) => ({ text, outlier });
+
+  it("joins plain samples into one text and keeps each outlier apart, with the commas where they were", () => {
+    expect(sampleSegments([sample("1"), sample("2"), sample("9", true), sample("3")])).toEqual([
+      { text: "1, 2, ", outlier: false },
+      { text: "9", outlier: true },
+      { text: ", 3", outlier: false },
+    ]);
+    expect(sampleSegments([sample("9", true), sample("8", true)])).toEqual([
+      { text: "9", outlier: true },
+      { text: ", ", outlier: false },
+      { text: "8", outlier: true },
+    ]);
+    expect(sampleSegments([])).toEqual([]);
+  });
+
+  it("writes thousands of samples as one text when none is an outlier", () => {
+    const many = Array.from({ length: 2836 }, (_, i) => sample(String(i)));
+    const segments = sampleSegments(many);
+    expect(segments).toHaveLength(1);
+    expect(segments[0]?.text.split(", ")).toHaveLength(2836);
+  });
+});
+
+describe("cellPairs", () => {
+  const cell = (hardwareSlug: string, modelSlug: string) => ({
+    hardwareSlug,
+    hardwareName: hardwareSlug.toUpperCase(),
+    modelSlug,
+    modelName: `Model ${modelSlug}`,
+  });
+
+  it("pairs every two hardware with a model in common, A before B by slug, naming the models both ran", () => {
+    const pairs = cellPairs([
+      cell("pi5", "m1"),
+      cell("orin", "m1"),
+      cell("orin", "m2"),
+      cell("pi5", "m2"),
+      cell("rk", "m3"),
+    ]);
+    expect(pairs).toEqual([
+      {
+        slug: "orin-vs-pi5",
+        a: { slug: "orin", name: "ORIN" },
+        b: { slug: "pi5", name: "PI5" },
+        models: [
+          { slug: "m1", name: "Model m1" },
+          { slug: "m2", name: "Model m2" },
+        ],
+      },
+    ]);
   });
 });

@@ -2,7 +2,15 @@
 // data version their cache is keyed by: bumped by every write that succeeded, never by a refusal.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CellList, ErrorBody, RunDetail, RunDetails, SearchResults, SubmitResponse } from "../../schema/api.ts";
+import {
+  CellList,
+  ErrorBody,
+  RunDetail,
+  RunDetails,
+  RunGlances,
+  SearchResults,
+  SubmitResponse,
+} from "../../schema/api.ts";
 import { type BundleOptions, makeBundle } from "../support/bundles.ts";
 import { call, postJson, signed } from "./helpers.ts";
 
@@ -112,6 +120,38 @@ describe("GET /v1/runs/details", () => {
     const many = Array.from({ length: 101 }, (_, i) => i.toString(16).padStart(24, "0")).join(",");
     expect((await call(`/v1/runs/details?ids=${many}`)).status).toBe(400);
     expect((await call("/v1/runs/details")).status).toBe(400);
+  });
+});
+
+describe("GET /v1/runs/glances", () => {
+  it("says how exact each headline figure is, and the roofline, without sending the bundles", async () => {
+    const plain = await submit({ board: "Glance Board", decodeTps: 8 });
+    // A decode reported only as a range, memory as a lower bound, and a roofline estimate.
+    const ranged = makeBundle({ board: "Glance Board", decodeTps: 9 });
+    ranged.measurements = ranged.measurements.map((m) =>
+      m.kind === "decode" ? { kind: "decode", unit: "tokens/s", cold: false, nGen: 128, min: 8, max: 10 } : m,
+    );
+    ranged.memory = { peakRssBytes: { min: 900_000_000 } };
+    ranged.roofline = { bandwidthBytesPerSec: 17e9, bytesPerToken: 8e8, decodeUpperBoundTps: 21.25, efficiency: 0.42 };
+    const res = await postJson(await signed(ranged));
+    expect(res.status, await res.clone().text()).toBe(201);
+    const rangedId = SubmitResponse.parse(await res.json()).id;
+
+    const answer = await call(`/v1/runs/glances?ids=${rangedId},${plain}`);
+    expect(answer.status).toBe(200);
+    const { items } = RunGlances.parse(await answer.json());
+    expect(items).toEqual([
+      {
+        id: rangedId,
+        precision: { decode: "approximate", prefill: null, ttft: null, peakMemory: "lower_bound", peakVram: null },
+        roofline: { bandwidthBytesPerSec: 17e9, bytesPerToken: 8e8, decodeUpperBoundTps: 21.25, efficiency: 0.42 },
+      },
+      {
+        id: plain,
+        precision: { decode: null, prefill: null, ttft: null, peakMemory: null, peakVram: null },
+        roofline: null,
+      },
+    ]);
   });
 });
 

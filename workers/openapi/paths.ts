@@ -18,6 +18,7 @@ import {
   ModelList,
   RunDetail,
   RunDetails,
+  RunGlances,
   RunPage,
   RunRow,
   SearchResults,
@@ -175,6 +176,14 @@ export const paths: ZodOpenApiPathsObject = {
       summary: "Everything POST /v1/runs would decide, without storing anything",
       requestBody: signedBody(Bundle, "The same signed envelope POST /v1/runs takes"),
       responses: { "200": json(DryRunResponse, "What the registry would decide"), ...errors(...SIGNED_ERRORS, 422) },
+    },
+  },
+  "/v1/runs/glances": {
+    get: {
+      tags: ["runs"],
+      summary: "For up to 100 runs, how exact each headline figure is and the roofline estimate, without the bundles",
+      requestParams: { query: RunDetailsQuery },
+      responses: { "200": json(RunGlances, "The runs found; unknown ids are left out"), ...errors(400) },
     },
   },
   "/v1/runs/details": {

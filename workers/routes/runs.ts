@@ -11,12 +11,16 @@ import {
   MAX_PAGE_SIZE,
   type RunDetail,
   type RunDetails,
+  type RunGlance,
+  type RunGlances,
   type RunPage,
   type SubmitResponse,
 } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
 import { issueDetails } from "../../schema/issues.ts";
+import { figurePrecisions } from "../../schema/precision.ts";
 import { Envelope } from "../../schema/signing.ts";
+import { headlines } from "../../schema/summary.ts";
 import { decodeCursor, encodeCursor, ReceivedCursorSchema } from "../cursor.ts";
 import { getRun, getRuns, listRuns, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
@@ -29,6 +33,20 @@ import { publicBase } from "../public-url.ts";
 import { pageQuery } from "./query.ts";
 
 const RunId = z.string().regex(/^[0-9a-f]{24}$/);
+
+/**
+ * What a table shows of a run's bundle. The stored envelope was validated whole when it was stored,
+ * so it is read as that bundle here, not validated again: a glance of 50 runs with thousands of raw
+ * samples each would otherwise spend most of a leaderboard page's time re-checking numbers it never shows.
+ */
+function glanceOf(id: string, envelope: string): RunGlance {
+  const bundle = (JSON.parse(envelope) as { payload: Bundle }).payload;
+  return {
+    id,
+    precision: figurePrecisions(headlines(bundle.measurements), bundle.memory),
+    roofline: bundle.roofline ?? null,
+  };
+}
 
 /** Up to a page of run ids, comma-separated; each is checked, duplicates are asked once. */
 export const RunDetailsQuery = z.strictObject({
@@ -166,6 +184,17 @@ export const runsRoute = new Hono<AppEnv>()
     const body: RunPage = {
       items: page.rows.map((row) => toRunRow(row, publicBase(c))),
       nextCursor: page.next ? encodeCursor(page.next) : null,
+    };
+    return c.json(body);
+  })
+  .get("/glances", validQuery(RunDetailsQuery), async (c) => {
+    const ids = c.req.valid("query").ids;
+    const records = new Map((await getRuns(c.var.db, ids)).map((r) => [r.id, r]));
+    const body: RunGlances = {
+      items: ids.flatMap((id) => {
+        const record = records.get(id);
+        return record ? [glanceOf(id, record.envelope)] : [];
+      }),
     };
     return c.json(body);
   })

@@ -51,11 +51,21 @@ function clean(n: number): number {
   return Number(n.toPrecision(12));
 }
 
+// One formatter per shape, made once: `toLocaleString` builds a new one at every call, which costs
+// tens of microseconds, and a run page formats thousands of samples per render.
+const formatters = new Map<string, Intl.NumberFormat>();
+
 function grouped(n: number, maxFractionDigits: number, minFractionDigits = 0): string {
-  return n.toLocaleString("en-US", {
-    maximumFractionDigits: maxFractionDigits,
-    minimumFractionDigits: minFractionDigits,
-  });
+  const key = `${maxFractionDigits}/${minFractionDigits}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat("en-US", {
+      maximumFractionDigits: maxFractionDigits,
+      minimumFractionDigits: minFractionDigits,
+    });
+    formatters.set(key, formatter);
+  }
+  return formatter.format(n);
 }
 
 /** A plain number: compact keeps about three significant digits, exact keeps them all. */

@@ -8,6 +8,7 @@ import { env, waitUntil } from "cloudflare:workers";
 import { getFetchState } from "astro/hono";
 import type { MiddlewareHandler } from "hono";
 import headersFile from "../../public/_headers?raw";
+import { BUILD_ID } from "./build-id.ts";
 
 /** The `/*` block of a Cloudflare _headers file: name and value per line. */
 export function parseHeadersFile(text: string): [string, string][] {
@@ -29,8 +30,6 @@ export function parseHeadersFile(text: string): [string, string][] {
 const SITE_HEADERS = parseHeadersFile(headersFile);
 
 type SiteMiddleware = MiddlewareHandler;
-declare const __EDGEBENCH_BUILD_ID__: string;
-
 type Database = NonNullable<typeof env.DB>;
 
 /** The site's Content-Security-Policy and the rest of _headers, on pages rendered here too. */
@@ -71,7 +70,7 @@ export function pageCache(): SiteMiddleware {
     if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: clientHeaders });
 
     const url = new URL(c.req.url);
-    url.searchParams.set("__data_version", `${version}.${__EDGEBENCH_BUILD_ID__}`);
+    url.searchParams.set("__data_version", `${version}.${BUILD_ID}`);
     const key = new Request(url.toString(), { method: "GET" });
     const cache = caches.default;
     const hit = await cache.match(key);

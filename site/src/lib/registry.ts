@@ -16,7 +16,8 @@ import {
   type ModelEntry,
   ModelList,
   RunDetail,
-  RunDetails,
+  type RunGlance,
+  RunGlances,
   RunPage,
   type RunRow,
   SearchResults,
@@ -95,34 +96,15 @@ export async function loadRun(id: string): Promise<RunWithBundle | undefined> {
   return { detail, bundle: parsed.data, headlines: headlinesOf(parsed.data) };
 }
 
-/** What a list of runs shows from each one's bundle: the precision of its figures, and its roofline. */
-export interface RunGlance {
-  headlines: Headlines;
-  roofline: Bundle["roofline"];
-}
+/** What a table of runs shows from each one's bundle: how exact its figures are, and its roofline. */
+export type { RunGlance };
 
-// Only the sections a list reads, checked with the bundle's own schemas: the registry validated the
-// whole bundle when it stored it, and a leaderboard of 50 runs should not parse 50 of them whole.
-const BundleGlance = z.object({
-  measurements: Bundle.shape.measurements,
-  memory: Bundle.shape.memory,
-  roofline: Bundle.shape.roofline,
-});
-
-/** The runs of `rows` (one API request for all of them), for the figures' precision and the roofline chart. */
+/** The glances of `rows`, in one API request, by run id. */
 export async function loadRuns(rows: readonly RunRow[]): Promise<Map<string, RunGlance>> {
   if (rows.length === 0) return new Map();
   const ids = [...new Set(rows.map((r) => r.id))].join(",");
-  const { items } = await get(`/v1/runs/details?ids=${ids}`, RunDetails);
-  return new Map(
-    items.map(({ run, envelope }) => {
-      const parsed = BundleGlance.safeParse(envelope.payload);
-      if (!parsed.success) {
-        throw new Error(`run ${run.id} holds a payload that is not a valid bundle: ${z.prettifyError(parsed.error)}`);
-      }
-      return [run.id, { headlines: headlinesOf(parsed.data), roofline: parsed.data.roofline }];
-    }),
-  );
+  const { items } = await get(`/v1/runs/glances?ids=${ids}`, RunGlances);
+  return new Map(items.map((glance) => [glance.id, glance]));
 }
 
 export async function loadHardwareList(): Promise<HardwareEntry[]> {

@@ -3,7 +3,6 @@
 // does that) and no markup (the .astro files do that).
 import type { RunRow } from "../../../schema/api.ts";
 import {
-  type Amount,
   amountValue,
   type Config,
   type Measurement,
@@ -13,7 +12,7 @@ import {
   type Sweep,
 } from "../../../schema/bundle.ts";
 import { centralValue, headlines, median, PREFERRED_DECODE_TOKENS } from "../../../schema/summary.ts";
-import { DASH, formatBool, formatDate, formatNumber, type Maybe, type Precision } from "./format.ts";
+import { DASH, formatBool, formatDate, formatNumber, type Maybe } from "./format.ts";
 
 /** One line of a label/value list. */
 export interface Fact {
@@ -34,35 +33,7 @@ export function facts(entries: ReadonlyArray<readonly [string, Maybe<string>]>):
   );
 }
 
-/**
- * How exact a measurement's single figure (schema/summary.ts's centralValue) is: its own precision,
- * or approximate when the figure is the middle of a reported range, a bound when only one end is known.
- */
-export function centralPrecision(m: Maybe<Measurement>): Precision | undefined {
-  if (!m) return undefined;
-  if (m.precision && m.precision !== "exact") return m.precision;
-  if (m.mean !== undefined || m.median !== undefined || m.p50 !== undefined || m.samples?.length) return m.precision;
-  if (m.min !== undefined && m.max !== undefined) return "approximate";
-  if (m.min !== undefined) return "lower_bound";
-  if (m.max !== undefined) return "upper_bound";
-  return m.precision;
-}
-
-/** How exact an amount is: its own precision, or what a bare range or bound implies. */
-export function amountPrecision(amount: Maybe<Amount>): Precision | undefined {
-  if (amount === null || amount === undefined || typeof amount === "number") return undefined;
-  if (amount.precision && amount.precision !== "exact") return amount.precision;
-  if (amount.value !== undefined || amount.precision === "exact") return undefined;
-  if (amount.min !== undefined && amount.max !== undefined) return "approximate";
-  return amount.min !== undefined ? "lower_bound" : "upper_bound";
-}
-
-/** The precision of `peakMemory`'s figure (a reported range's middle is approximate). */
-export function peakMemoryPrecision(memory: Maybe<Memory>): Precision | undefined {
-  if (!memory) return undefined;
-  if (amountValue(memory.peakReportedBytes) !== undefined) return amountPrecision(memory.peakReportedBytes);
-  return amountPrecision(memory.peakRssBytes);
-}
+export { amountPrecision, centralPrecision, peakMemoryPrecision } from "../../../schema/precision.ts";
 
 /**
  * Peak host memory by the same rule as a leaderboard row (schema/summary.ts): the peak the tool
@@ -241,6 +212,30 @@ export function byQuantization(rows: readonly RunRow[]): RunRow[] {
 /** The quantizations a model was run in, in order of first appearance. */
 export function quantizations(rows: readonly RunRow[]): string[] {
   return [...new Set(rows.map((r) => r.quantization ?? "unspecified"))];
+}
+
+/**
+ * Samples as the page writes them, "a, b, c": runs of plain samples joined into one text, each
+ * outlier a segment of its own (the page marks it), the ", " between them in the plain texts.
+ */
+export function sampleSegments(
+  samples: ReadonlyArray<{ text: string; outlier: boolean }>,
+): Array<{ text: string; outlier: boolean }> {
+  const segments: Array<{ text: string; outlier: boolean }> = [];
+  let plain = "";
+  samples.forEach((sample, i) => {
+    const separator = i > 0 ? ", " : "";
+    if (!sample.outlier) {
+      plain += separator + sample.text;
+      return;
+    }
+    plain += separator;
+    if (plain) segments.push({ text: plain, outlier: false });
+    plain = "";
+    segments.push({ text: sample.text, outlier: true });
+  });
+  if (plain) segments.push({ text: plain, outlier: false });
+  return segments;
 }
 
 /** The first `limit` items, and how many were left out. */

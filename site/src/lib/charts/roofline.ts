@@ -20,7 +20,8 @@ export interface RooflineOptions {
 
 export function rooflineChart(
   rows: readonly RunRow[],
-  bundleOf: (id: string) => Pick<Bundle, "roofline"> | undefined,
+  /** A run's roofline estimate (from its bundle, or its glance), if it has one. */
+  bundleOf: (id: string) => { roofline?: Bundle["roofline"] | null } | undefined,
   options: RooflineOptions,
 ): Chart | undefined {
   const ranked = rows.filter((r) => !r.rankedApart && r.status === "visible");
