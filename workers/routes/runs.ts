@@ -48,6 +48,19 @@ function glanceOf(id: string, envelope: string): RunGlance {
   };
 }
 
+/**
+ * Glances already worked out in this isolate: a run's envelope never changes once stored, so neither
+ * does its glance, and a page rendered again (after any write) reads none of its 50 envelopes again.
+ */
+const glances = new Map<string, RunGlance>();
+const GLANCES_KEPT = 20_000;
+
+function rememberGlance(glance: RunGlance): void {
+  glances.set(glance.id, glance);
+  // The oldest first: a Map keeps insertion order.
+  if (glances.size > GLANCES_KEPT) glances.delete(glances.keys().next().value as string);
+}
+
 /** Up to a page of run ids, comma-separated; each is checked, duplicates are asked once. */
 export const RunDetailsQuery = z.strictObject({
   ids: z
@@ -189,11 +202,12 @@ export const runsRoute = new Hono<AppEnv>()
   })
   .get("/glances", validQuery(RunDetailsQuery), async (c) => {
     const ids = c.req.valid("query").ids;
-    const records = new Map((await getRuns(c.var.db, ids)).map((r) => [r.id, r]));
+    const missing = ids.filter((id) => !glances.has(id));
+    for (const record of await getRuns(c.var.db, missing)) rememberGlance(glanceOf(record.id, record.envelope));
     const body: RunGlances = {
       items: ids.flatMap((id) => {
-        const record = records.get(id);
-        return record ? [glanceOf(id, record.envelope)] : [];
+        const glance = glances.get(id);
+        return glance ? [glance] : [];
       }),
     };
     return c.json(body);
