@@ -175,7 +175,8 @@ describe("the local registry, end to end", () => {
     for (const path of pages) {
       expect(await (await fetch(`${base}${path}`)).text(), path).toContain(`/runs/${target?.id}/`);
       const again = await fetch(`${base}${path}`);
-      expect(again.headers.get("x-edgebench-cache"), path).toBe("hit");
+      // Kept in this isolate's memory, or in the data center's cache.
+      expect(["memory", "hit"], path).toContain(again.headers.get("x-edgebench-cache"));
     }
     const hide = (auth: string) =>
       fetch(`${base}/v1/admin/runs/${target?.id}/hide`, {
