@@ -116,6 +116,19 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
       }
     | undefined;
   let warmedUp = false;
+  /** One mlx_lm.benchmark figure set (a trial, or the averages standing alone) of the benchmark being read. */
+  const benchmarkRun = (line: number, promptRate: number, genRate: number, peakGb: number | undefined): MlxRun => ({
+    line,
+    model: command.model,
+    config: bench?.config ?? {},
+    promptTokens: bench?.promptTokens,
+    genTokens: bench?.genTokens,
+    promptRate,
+    genRate,
+    peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
+    cold: false,
+    warmup: bench?.warmup,
+  });
   /**
    * `ended`: the statistics visibly ended (a "Peak memory:" line, another run) without a
    * "Generation:" line, so the prompt line is all the file says: the prefill is kept alone. A
@@ -142,18 +155,8 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
       if (promptRate === undefined || genRate === undefined) {
         throw new ImportError(context.file, line, "expected prompt_tps=… and generation_tps=… in the averages");
       }
-      const peakGb = averages.get("peak_memory");
       runs.push({
-        line: line ?? bench.line,
-        model: command.model,
-        config: bench.config,
-        promptTokens: bench.promptTokens,
-        genTokens: bench.genTokens,
-        promptRate,
-        genRate,
-        peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
-        cold: false,
-        warmup: bench.warmup,
+        ...benchmarkRun(line ?? bench.line, promptRate, genRate, averages.get("peak_memory")),
         averaged: { trials: command.trials },
       });
       bench = undefined;
@@ -255,19 +258,7 @@ function parseRuns(text: string, context: ImportContext): MlxRun[] {
       if (promptRate === undefined || genRate === undefined) {
         throw new ImportError(context.file, number, "expected prompt_tps=… and generation_tps=… in this trial line");
       }
-      const peakGb = values.get("peak_memory");
-      bench.trials.push({
-        line: number,
-        model: command.model,
-        config: bench.config,
-        promptTokens: bench.promptTokens,
-        genTokens: bench.genTokens,
-        promptRate,
-        genRate,
-        peakBytes: peakGb === undefined ? undefined : memoryBytes(peakGb, "GB"),
-        cold: false,
-        warmup: bench.warmup,
-      });
+      bench.trials.push(benchmarkRun(number, promptRate, genRate, values.get("peak_memory")));
       continue;
     }
     const averages = AVERAGES.exec(line);
