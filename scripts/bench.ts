@@ -20,6 +20,7 @@ import { benchApi } from "./bench-api.ts";
 import { benchCli } from "./bench-cli.ts";
 import { benchLoad, type LoadOptions, loadOptionsFor } from "./bench-load.ts";
 import { benchSite } from "./bench-site.ts";
+import { benchStart } from "./bench-start.ts";
 import { formatMarkdown } from "./format-markdown.ts";
 import { ROOT } from "./local-registry.ts";
 
@@ -230,8 +231,8 @@ ${fidelityTable.join("\n")}
   }
 }
 
-type SectionName = "measure" | "api" | "load" | "site" | "cli";
-const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site", "cli"];
+type SectionName = "measure" | "api" | "load" | "site" | "cli" | "start";
+const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site", "cli", "start"];
 
 interface BenchArgs {
   only: SectionName | undefined;
@@ -278,6 +279,7 @@ async function main() {
     load: (dir) => benchLoad(dir, args.load),
     site: benchSite,
     cli: benchCli,
+    start: benchStart,
   };
   const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-"));
   const cores = os.availableParallelism();
@@ -295,7 +297,7 @@ async function main() {
   const header = `# Benchmarks
 
 Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
-(it writes this file; \`npm run bench -- --only measure|api|load|site|cli\` redoes one section). Figures from a shared
+(it writes this file; \`npm run bench -- --only measure|api|load|site|cli|start\` redoes one section). Figures from a shared
 virtual machine vary from run to run; compare runs made on the same machine.
 
 - Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}

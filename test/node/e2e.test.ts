@@ -295,6 +295,61 @@ describe("the local registry, end to end", () => {
   });
 });
 
+describe("npm start answers every request from its first answer on", () => {
+  it("never drops a request while it migrates, seeds and reports itself running, nor after", async () => {
+    // The race behind "npm start failed: fetch failed": the site used to be built while the Worker ran and
+    // synced into the directory wrangler served, which restarted the Worker under the next request. Here
+    // a client asks for a page and an API route back to back from the moment the port first answers until
+    // a few seconds after "is running"; every request after the first answer must be answered, with 200.
+    const dir = await mkdtemp(join(tmpdir(), "edgebench-race-"));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), EDGEBENCH_STATE_DIR: join(dir, "state") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (d) => {
+      output += d;
+    });
+    child.stderr?.on("data", (d) => {
+      output += d;
+    });
+    const failures: string[] = [];
+    let answered = 0;
+    let runningAt: number | undefined;
+    try {
+      const deadline = Date.now() + 240_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`npm start did not report itself running:\n${output}`);
+        if (runningAt === undefined && output.includes("edgebench is running")) runningAt = Date.now();
+        if (runningAt !== undefined && Date.now() - runningAt > 3000) break;
+        for (const path of ["/", "/v1/hardware"]) {
+          try {
+            const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(20_000) });
+            await res.arrayBuffer();
+            answered++;
+            if (res.status !== 200) failures.push(`${path}: ${res.status}`);
+          } catch (error) {
+            // Refused before the port first answers is the Worker still starting; after, it is the race.
+            if (answered > 0) failures.push(`${path}: ${(error as Error).message}`);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGINT");
+      await exited;
+    }
+    expect(output).not.toContain("npm start failed");
+    expect(answered).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
+  }, 300_000);
+});
+
 describe("npm start stopped while seeding", () => {
   it("completes the seeds on the next start, with the same ids, and a third start adds nothing", async () => {
     const dir = await mkdtemp(join(tmpdir(), "edgebench-seed-"));
