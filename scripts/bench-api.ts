@@ -19,11 +19,6 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** The API alone with the write limits lifted (a benchmark is one client sending as fast as it can). */
-export function benchConfig(dir: string): Promise<string> {
-  return apiConfig(dir, { liftLimits: true });
-}
-
 /** The SQLite file of the migrated local database under `persistTo`, written to directly by the floors. */
 function d1File(persistTo: string): string {
   const file = localD1File(persistTo);
@@ -447,7 +442,7 @@ async function readCost(dir: string, config: string, sizes: number[]) {
 }
 
 export async function benchApi(dir: string): Promise<string> {
-  const config = await benchConfig(dir);
+  const config = await apiConfig(dir, { liftLimits: true });
   const i = await ingest(dir, config);
   const { rows: reads, catalogRows } = await readCost(dir, config, [10_000, 100_000, 1_000_000]);
   const readRows = reads.map(

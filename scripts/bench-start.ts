@@ -2,11 +2,10 @@
 // seeded), each until it prints "is running" and then stopped with SIGINT as Ctrl-C would: how many
 // reached it, and how long each took. The Worker is built before the first start (once per state of
 // the sources, as `npm start` itself does), so the figures are starts, not builds.
-import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { percentile } from "../cli/measure/stats.ts";
 import { freePort } from "../test/support/load.ts";
-import { buildWorker, ROOT } from "./local-registry.ts";
+import { buildWorker, spawnStart, stopStart, untilRunning } from "./local-registry.ts";
 
 const STARTS = 20;
 /** One start may take this long before it counts as failed. */
@@ -22,39 +21,13 @@ interface Start {
   tail: string;
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGINT");
-  return exited;
-}
-
 async function oneStart(env: Record<string, string>): Promise<Start> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const collect = (d: Buffer) => {
-    output += d;
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const ok = await new Promise<boolean>((resolve) => {
-    const timer = setInterval(() => {
-      if (output.includes("edgebench is running")) finish(true);
-      else if (child.exitCode !== null || performance.now() - started > START_TIMEOUT_MS) finish(false);
-    }, 50);
-    const finish = (value: boolean) => {
-      clearInterval(timer);
-      resolve(value);
-    };
-  });
-  const ms = performance.now() - started;
-  await stop(child);
-  return { ok, ms, tail: output.split("\n").slice(-6).join("\n") };
+  const began = performance.now();
+  const started = spawnStart(env);
+  const ok = await untilRunning(started, START_TIMEOUT_MS);
+  const ms = performance.now() - began;
+  await stopStart(started);
+  return { ok, ms, tail: started.output().split("\n").slice(-6).join("\n") };
 }
 
 export async function benchStart(dir: string): Promise<string> {

@@ -223,7 +223,15 @@ export async function seedOnce(
   let envelopes: Envelope[];
   let resumed = false;
   if (existsSync(signedFile)) {
-    envelopes = z.array(Envelope).parse(JSON.parse(await readFile(signedFile, "utf8")));
+    const kept = await readFile(signedFile, "utf8")
+      .then((text) => z.array(Envelope).safeParse(JSON.parse(text)))
+      .catch(() => undefined);
+    if (!kept?.success) {
+      throw new Error(
+        `${signedFile} does not hold the signed seeds an earlier start wrote; delete it to sign them again`,
+      );
+    }
+    envelopes = kept.data;
     resumed = true;
   } else {
     if (!(await isEmpty(url))) return { state: "skipped" };
@@ -338,4 +346,47 @@ export async function liftedLimitsConfig(builtConfig: string): Promise<string> {
   const path = join(builtConfig, "..", "wrangler.bench.json");
   await writeFile(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/** `npm start` (scripts/start.ts) as a child, with everything it prints kept. */
+export interface StartedRegistry {
+  child: ChildProcess;
+  output: () => string;
+}
+
+export function spawnStart(env: Record<string, string>): StartedRegistry {
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return { child, output: () => output };
+}
+
+/** Resolves true once it says it is running; false when it exits first or `timeoutMs` passes. */
+export function untilRunning(started: StartedRegistry, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const running = started.output().includes("edgebench is running");
+      if (running || started.child.exitCode !== null || Date.now() > deadline) {
+        clearInterval(timer);
+        resolve(running);
+      }
+    }, 50);
+  });
+}
+
+/** Stops it as Ctrl-C does, and waits until it has exited. */
+export async function stopStart(started: StartedRegistry | undefined): Promise<void> {
+  if (!started || started.child.exitCode !== null || started.child.signalCode !== null) return;
+  const exited = new Promise((r) => started.child.once("exit", r));
+  started.child.kill("SIGINT");
+  await exited;
 }

@@ -24,6 +24,8 @@ export interface AppEnv {
     /** Set by the signed-envelope middleware once the signature checks out. */
     envelope: Envelope;
     deviceId: string;
+    /** Set by a POST that stored nothing (a dry run, a bundle already stored): the data version stays. */
+    unchanged: boolean;
   };
 }
 

@@ -2,7 +2,6 @@
 // with the seed runs; the CLI submits a freshly signed bundle and its pages show it on the very next
 // request (they are rendered on demand); moderation takes it off them as fast; a tampered upload is
 // refused and changes nothing; a start stopped while seeding is completed by the next.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,7 @@ import { ErrorBody, HardwareList, Leaderboard, RunPage } from "../../schema/api.
 import { Bundle } from "../../schema/bundle.ts";
 import { AuditPage } from "../../schema/moderation.ts";
 import { summarize } from "../../schema/summary.ts";
-import { ROOT } from "../../scripts/local-registry.ts";
+import { ROOT, type StartedRegistry, spawnStart, stopStart, untilRunning } from "../../scripts/local-registry.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { runCli } from "../support/cli.ts";
 import { QUICK } from "../support/edgebench-run.ts";
@@ -21,45 +20,19 @@ import { readSeedBundles } from "../support/seeds.ts";
 
 const seeds = readSeedBundles();
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-}
+type Started = StartedRegistry;
 
 /** Runs `npm start`'s script and resolves once it says the registry is up. */
 async function npmStart(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes("edgebench is running")) {
-        clearInterval(timer);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`npm start exited with ${child.exitCode}:\n${output}`));
-      }
-    }, 200);
-  });
-  return { child, output: () => output };
+  const started = spawnStart(env);
+  if (!(await untilRunning(started, 300_000))) {
+    await stopStart(started);
+    throw new Error(`npm start did not report itself running (exit ${started.child.exitCode}):\n${started.output()}`);
+  }
+  return started;
 }
 
-async function stop(started: Started | undefined): Promise<void> {
-  if (!started || started.child.exitCode !== null) return;
-  const exited = new Promise((r) => started.child.once("exit", r));
-  started.child.kill("SIGINT");
-  await exited;
-}
+const stop = stopStart;
 
 async function json(url: string): Promise<unknown> {
   const res = await fetch(url);
@@ -130,6 +103,8 @@ describe("the local registry, end to end", () => {
     expect(runHtml).toContain("21.5");
     const served = await (await fetch(`${base}/hardware/e2e-board-7/`)).text();
     expect(served).toContain(`/runs/${id}/`);
+    // A later page of it under a cursor the API never handed out: no such page, not an error.
+    expect((await fetch(`${base}/hardware/e2e-board-7/?cursor=bm90LWEtY3Vyc29y&from=50`)).status).toBe(404);
     const modelSlug = board.items[0]?.modelSlug;
     const modelPage = await (await fetch(`${base}/models/${modelSlug}/`)).text();
     expect(modelPage).toContain(`/runs/${id}/`);
@@ -304,27 +279,17 @@ describe("npm start answers every request from its first answer on", () => {
     const dir = await mkdtemp(join(tmpdir(), "edgebench-race-"));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port), EDGEBENCH_STATE_DIR: join(dir, "state") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout?.on("data", (d) => {
-      output += d;
-    });
-    child.stderr?.on("data", (d) => {
-      output += d;
-    });
+    const started = spawnStart({ PORT: String(port), EDGEBENCH_STATE_DIR: join(dir, "state") });
+    const { child } = started;
     const failures: string[] = [];
     let answered = 0;
     let runningAt: number | undefined;
     try {
       const deadline = Date.now() + 240_000;
       for (;;) {
-        if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`npm start did not report itself running:\n${output}`);
-        if (runningAt === undefined && output.includes("edgebench is running")) runningAt = Date.now();
+        if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${started.output()}`);
+        if (Date.now() > deadline) throw new Error(`npm start did not report itself running:\n${started.output()}`);
+        if (runningAt === undefined && started.output().includes("edgebench is running")) runningAt = Date.now();
         if (runningAt !== undefined && Date.now() - runningAt > 3000) break;
         for (const path of ["/", "/v1/hardware"]) {
           try {
@@ -340,11 +305,9 @@ describe("npm start answers every request from its first answer on", () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGINT");
-      await exited;
+      await stopStart(started);
     }
-    expect(output).not.toContain("npm start failed");
+    expect(started.output()).not.toContain("npm start failed");
     expect(answered).toBeGreaterThan(20);
     expect(failures).toEqual([]);
   }, 300_000);
@@ -357,11 +320,7 @@ describe("npm start stopped while seeding", () => {
     const base = `http://127.0.0.1:${port}`;
     // A pause after each seed, so the first start can be stopped part-way, as Ctrl-C would.
     const env = { PORT: String(port), EDGEBENCH_STATE_DIR: join(dir, "state"), EDGEBENCH_SEED_PAUSE_MS: "400" };
-    const first = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: "ignore",
-    });
+    const first = spawnStart(env);
     const stored = async () => {
       try {
         return await allRuns(base);
@@ -371,12 +330,12 @@ describe("npm start stopped while seeding", () => {
     };
     const deadline = Date.now() + 180_000;
     while ((await stored()) < 3) {
-      if (first.exitCode !== null || Date.now() > deadline) throw new Error("the first start never seeded 3 runs");
+      if (first.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`the first start never seeded 3 runs:\n${first.output()}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
-    const exited = new Promise((r) => first.once("exit", r));
-    first.kill("SIGINT");
-    await exited;
+    await stopStart(first);
 
     const second = await npmStart({ ...env, EDGEBENCH_SEED_PAUSE_MS: "0" });
     try {

@@ -156,7 +156,7 @@ describe("GET /v1/runs/glances", () => {
 });
 
 describe("the data version", () => {
-  it("goes up after a stored run, a moderation and a resubmission, and stays for refusals and reads", async () => {
+  it("goes up after a stored run and a moderation, and stays for refusals, resubmissions, dry runs and reads", async () => {
     const start = await version();
     const bundle = makeBundle({ board: "Version Board", decodeTps: 5 });
     const envelope = await signed(bundle);
@@ -174,6 +174,15 @@ describe("the data version", () => {
     const { run } = RunDetail.parse(await (await call(`/v1/runs/${id}`)).json());
     expect(run.status).toBe("visible");
     const afterResubmit = await version();
+    // Stored already, or only tried: nothing a page shows changed, so every cached page stays.
+    expect(afterResubmit).toBe(afterStore);
+    const dryRun = await call("/v1/runs/dry-run", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(await signed(makeBundle({ board: "Version Board", decodeTps: 6 }))),
+    });
+    expect(dryRun.status).toBe(200);
+    expect(await version()).toBe(afterStore);
     const hide = await call(`/v1/admin/runs/${id}/hide`, {
       method: "POST",
       headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" },

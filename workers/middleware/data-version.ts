@@ -7,9 +7,12 @@ import type { AppEnv } from "../env.ts";
 
 export const BUMP_DATA_VERSION = "update data_version set version = version + 1 where id = 1";
 
-/** After a POST that succeeded (a refused request writes nothing, so it bumps nothing). */
+/**
+ * After a POST that succeeded and may have written: a refused request writes nothing, and a route that
+ * knows it stored nothing (a dry run, a resubmission) says so with `unchanged`, so every page stays cached.
+ */
 export const bumpDataVersion: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  if (c.req.method !== "POST" || c.res.status >= 400) return;
+  if (c.req.method !== "POST" || c.res.status >= 400 || c.get("unchanged")) return;
   await c.env.DB.prepare(BUMP_DATA_VERSION).run();
 };

@@ -16,6 +16,7 @@ import {
   type RunPage,
   type SubmitResponse,
 } from "../../schema/api.ts";
+import { BoundedMap } from "../../schema/bounded-map.ts";
 import { Bundle } from "../../schema/bundle.ts";
 import { issueDetails } from "../../schema/issues.ts";
 import { figurePrecisions } from "../../schema/precision.ts";
@@ -52,14 +53,7 @@ function glanceOf(id: string, envelope: string): RunGlance {
  * Glances already worked out in this isolate: a run's envelope never changes once stored, so neither
  * does its glance, and a page rendered again (after any write) reads none of its 50 envelopes again.
  */
-const glances = new Map<string, RunGlance>();
-const GLANCES_KEPT = 20_000;
-
-function rememberGlance(glance: RunGlance): void {
-  glances.set(glance.id, glance);
-  // The oldest first: a Map keeps insertion order.
-  if (glances.size > GLANCES_KEPT) glances.delete(glances.keys().next().value as string);
-}
+const glances = new BoundedMap<string, RunGlance>(20_000);
 
 /** Up to a page of run ids, comma-separated; each is checked, duplicates are asked once. */
 export const RunDetailsQuery = z.strictObject({
@@ -92,6 +86,7 @@ export const runsRoute = new Hono<AppEnv>()
     const now = new Date();
     const prepared = await prepareRun(c.var.db, submission, now);
     const { created } = await storeRun(c.var.db, prepared, now);
+    c.set("unchanged", !created);
     const body: SubmitResponse = {
       id: prepared.id,
       url: `${publicBase(c)}/runs/${prepared.id}/`,
@@ -173,10 +168,12 @@ export const runsRoute = new Hono<AppEnv>()
       created: done.filter((item) => item.status === 201).length,
       refused: done.filter((item) => "error" in item).length,
     };
+    c.set("unchanged", body.created === 0);
     return c.json(body);
   })
   // Everything POST /v1/runs would decide, without storing anything.
   .post("/dry-run", rateLimitedByAddress, ...signedEnvelope, rateLimitedByKey, async (c) => {
+    c.set("unchanged", true);
     const envelope = c.get("envelope");
     const bundle = bundleOf(envelope.payload);
     const prepared = await prepareRun(c.var.db, { envelope, bundle, deviceId: c.get("deviceId") }, new Date());
@@ -203,7 +200,7 @@ export const runsRoute = new Hono<AppEnv>()
   .get("/glances", validQuery(RunDetailsQuery), async (c) => {
     const ids = c.req.valid("query").ids;
     const missing = ids.filter((id) => !glances.has(id));
-    for (const record of await getRuns(c.var.db, missing)) rememberGlance(glanceOf(record.id, record.envelope));
+    for (const record of await getRuns(c.var.db, missing)) glances.set(record.id, glanceOf(record.id, record.envelope));
     const body: RunGlances = {
       items: ids.flatMap((id) => {
         const glance = glances.get(id);

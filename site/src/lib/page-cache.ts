@@ -7,6 +7,7 @@
 import { env, waitUntil } from "cloudflare:workers";
 import { getFetchState } from "astro/hono";
 import type { MiddlewareHandler } from "hono";
+import { BoundedMap } from "../../../schema/bounded-map.ts";
 import headersFile from "../../public/_headers?raw";
 import { BUILD_ID } from "./build-id.ts";
 
@@ -63,23 +64,7 @@ interface StoredPage {
  * Recent pages in this isolate's memory too, in front of the Cache API: a hit costs no lookup in the
  * data center's cache. Keyed the same way (URL, data version, build), bounded by size.
  */
-const memory = new Map<string, StoredPage>();
-const MEMORY_BYTES = 24 * 2 ** 20;
-let memoryBytes = 0;
-
-function remember(key: string, page: StoredPage): void {
-  const old = memory.get(key);
-  if (old) memoryBytes -= old.body.byteLength;
-  memory.delete(key);
-  memory.set(key, page);
-  memoryBytes += page.body.byteLength;
-  // The oldest first: a Map keeps insertion order.
-  for (const [oldest, entry] of memory) {
-    if (memoryBytes <= MEMORY_BYTES) break;
-    memory.delete(oldest);
-    memoryBytes -= entry.body.byteLength;
-  }
-}
+const memory = new BoundedMap<string, StoredPage>(24 * 2 ** 20, (page) => page.body.byteLength);
 
 async function storedPageOf(res: Response): Promise<StoredPage> {
   return { body: await res.arrayBuffer(), status: res.status, headers: [...res.headers] };
@@ -117,14 +102,14 @@ export function pageCache(): SiteMiddleware {
     const hit = await cache.match(new Request(key));
     if (hit) {
       const page = await storedPageOf(hit);
-      remember(key, page);
+      memory.set(key, page);
       return answer(page, "hit");
     }
     await next();
     const rendered = c.res;
     if (!CACHEABLE.has(rendered.status) || rendered.headers.has("set-cookie")) return;
     const page = await storedPageOf(rendered);
-    remember(key, page);
+    memory.set(key, page);
     const stored = new Response(page.body, { status: page.status, headers: page.headers });
     stored.headers.set("cache-control", `public, max-age=${EDGE_TTL_S}`);
     waitUntil(cache.put(new Request(key), stored));

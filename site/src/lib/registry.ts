@@ -35,11 +35,14 @@ export const HISTORY_CAP = 2000;
 export const COMPARE_CAP = 200;
 
 class NotFound extends Error {}
+/** The API refused a query the page passed on from its own URL (a cursor it never handed out). */
+class BadQuery extends Error {}
 
 /** A path on the registry API, answered by the API app in this same Worker. */
 async function get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {
   const res = await api.request(path, undefined, env);
   if (res.status === 404) throw new NotFound(path);
+  if (res.status === 400) throw new BadQuery(`GET ${path} answered 400: ${(await res.text()).slice(0, 500)}`);
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
   const parsed = schema.safeParse(await res.json());
   if (!parsed.success)
@@ -148,6 +151,22 @@ export async function loadBoard(
   if (options.cursor) query.set("cursor", options.cursor);
   const page = await get(`/v1/leaderboard?${query}`, Leaderboard);
   return { rows: page.items, nextCursor: page.nextCursor };
+}
+
+/**
+ * The leaderboard page a page's URL asks for (`?cursor=`), or undefined for a cursor the API never
+ * handed out (a hand-edited URL): there is no such page.
+ */
+export async function loadBoardAt(
+  filter: { hardware?: string; model?: string },
+  cursor: string | undefined,
+): Promise<BoardPage | undefined> {
+  try {
+    return await loadBoard(filter, { cursor });
+  } catch (error) {
+    if (error instanceof BadQuery) return undefined;
+    throw error;
+  }
 }
 
 /** Every run of one leaderboard, up to `cap`; `complete` says whether that was all of them. */

@@ -5,11 +5,11 @@
 // new key, and is drawn afresh. Drawing a chart costs tens of ms of CPU; looking it up, well under one.
 import { waitUntil } from "cloudflare:workers";
 import type { TopLevelSpec } from "vega-lite";
+import { BoundedMap } from "../../../../schema/bounded-map.ts";
 import { BUILD_ID } from "../build-id.ts";
 import { renderSvg } from "./render.ts";
 
-const IN_MEMORY = 256;
-const memory = new Map<string, string>();
+const memory = new BoundedMap<string, string>(256);
 /** How long a data center keeps a drawn chart: its key changes with its content, so it never goes stale. */
 const CACHE_TTL_S = 30 * 86_400;
 
@@ -19,30 +19,20 @@ async function keyOf(spec: TopLevelSpec): Promise<string> {
   return `${hex}-${BUILD_ID}`;
 }
 
-function remember(key: string, svg: string): void {
-  memory.delete(key);
-  memory.set(key, svg);
-  // The oldest entry goes first: Map keeps insertion order.
-  if (memory.size > IN_MEMORY) memory.delete(memory.keys().next().value as string);
-}
-
 /** The chart's SVG: from this isolate, else the data center's cache, else drawn now and stored. */
 export async function storedSvg(spec: TopLevelSpec): Promise<string> {
   const key = await keyOf(spec);
   const held = memory.get(key);
-  if (held !== undefined) {
-    remember(key, held);
-    return held;
-  }
+  if (held !== undefined) return held;
   const request = new Request(`https://charts.edgebench.invalid/${key}.svg`);
   const cached = await caches.default.match(request);
   if (cached) {
     const svg = await cached.text();
-    remember(key, svg);
+    memory.set(key, svg);
     return svg;
   }
   const svg = await renderSvg(spec);
-  remember(key, svg);
+  memory.set(key, svg);
   const response = new Response(svg, {
     headers: { "content-type": "image/svg+xml", "cache-control": `public, max-age=${CACHE_TTL_S}` },
   });
