@@ -151,7 +151,9 @@ export const runs = sqliteTable(
     index("runs_model_rank").on(t.modelSlug, t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
     index("runs_rank").on(t.rankGroup, sql`${t.decodeSortKey} desc`, t.id),
     index("runs_received").on(t.receivedAt, t.id),
-    index("runs_cell").on(t.cell),
+    // The cell with each run's copy of its reproduction level: a level change rewrites only the runs
+    // that differ, found by range on this index, whatever the cell's size.
+    index("runs_cell_reproduction").on(t.cell, t.reproduction),
     // No index on identity_version: the re-key scans for older runs only after a migration, while an
     // index would cost every submission one more row written.
     // A nonce may be used once per key: the same bytes again are an idempotent resend, other bytes a replay.
@@ -160,8 +162,9 @@ export const runs = sqliteTable(
 );
 
 /**
- * Per cell, recomputed from its runs whenever one is added or changes: how many ranked runs and
- * independent submitters (key lineages) it has, and whether they reproduce each other.
+ * Per cell: how many ranked runs and independent submitters (key lineages) it has, and whether they
+ * reproduce each other. A new run updates it in place from its own figures (ingest's cost does not
+ * grow with the cell); a run hidden, retracted or re-ranked has it recomputed from the runs.
  */
 export const cells = sqliteTable(
   "cells",
@@ -179,6 +182,14 @@ export const cells = sqliteTable(
     lineages: integer("lineages").notNull(),
     decodeMean: real("decode_mean"),
     decodeStddev: real("decode_stddev"),
+    /** The sum of the ranked runs' decode speeds and of their squared deviations from the mean (Welford's M2). */
+    decodeSum: real("decode_sum").notNull().default(0),
+    decodeM2: real("decode_m2").notNull().default(0),
+    /**
+     * Per submitter lineage, its ranked runs and their decode sum, as JSON ({"<lineage>": [runs, sum]}):
+     * the lineage means decide the level. In the cell's own row, so a new run writes one row here.
+     */
+    lineageSums: text("lineage_sums").notNull().default("{}"),
     level: text("level", { enum: REPRODUCTION_LEVELS }).notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -94,21 +94,39 @@ export type VerifyResult = { ok: true; deviceId: string } | { ok: false; reason:
 
 /** Checks the signature over the payload's canonical bytes. Never throws on hostile input. */
 export async function verifyEnvelope(envelope: Envelope): Promise<VerifyResult> {
+  const verdict = await verifyCanonical(envelope);
+  return verdict.ok ? { ok: true, deviceId: verdict.deviceId } : verdict;
+}
+
+/** verifyEnvelope, also answering the payload's canonical JSON it made (for the envelope's: canonicalEnvelopeJson). */
+export async function verifyCanonical(
+  envelope: Envelope,
+): Promise<{ ok: true; deviceId: string; canonicalPayload: string } | { ok: false; reason: string }> {
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey("raw", fromBase64Url(envelope.publicKey), ED25519, false, ["verify"]);
   } catch {
     return { ok: false, reason: "the public key is not a valid Ed25519 key" };
   }
-  let message: Uint8Array<ArrayBuffer>;
+  let canonicalPayload: string;
   try {
-    message = utf8(canonicalJson(envelope.payload));
+    canonicalPayload = canonicalJson(envelope.payload);
   } catch (error) {
     return { ok: false, reason: `the payload cannot be canonicalized: ${(error as Error).message}` };
   }
-  const valid = await crypto.subtle.verify(ED25519, key, fromBase64Url(envelope.signature), message);
+  const valid = await crypto.subtle.verify(ED25519, key, fromBase64Url(envelope.signature), utf8(canonicalPayload));
   if (!valid) return { ok: false, reason: "the signature does not match the payload and public key" };
-  return { ok: true, deviceId: await deviceIdOf(envelope.publicKey) };
+  return { ok: true, deviceId: await deviceIdOf(envelope.publicKey), canonicalPayload };
+}
+
+/**
+ * The envelope's canonical JSON from its payload's, which verification has already made: RFC 8785
+ * sorts the four members as written here, and the other three are strings. Only for an envelope
+ * that Envelope has checked (exactly these members).
+ */
+export function canonicalEnvelopeJson(envelope: Envelope, canonicalPayload: string): string {
+  const text = JSON.stringify;
+  return `{"payload":${canonicalPayload},"publicKey":${text(envelope.publicKey)},"schema":${text(envelope.schema)},"signature":${text(envelope.signature)}}`;
 }
 
 /** A run's id is the hash of its canonical envelope: the same bytes always get the same id. */

@@ -24,7 +24,12 @@ export interface AppEnv {
     /** Set by the signed-envelope middleware once the signature checks out. */
     envelope: Envelope;
     deviceId: string;
-    /** Set by a POST that stored nothing (a dry run, a bundle already stored): the data version stays. */
+    /** The envelope's canonical JSON, made once from the payload's that verification made. */
+    canonical: string;
+    /**
+     * Set by a POST that leaves the data version as it is: one that stored nothing (a dry run, a
+     * bundle already stored), or one that bumped it in its own write batch.
+     */
     unchanged: boolean;
   };
 }

@@ -3,31 +3,28 @@
 // it. Whatever the number of runs, the decision reads D1 once and the write is one batch (one
 // transaction); a run refused for its own reasons writes nothing and does not stop the others.
 
-import type { D1Database } from "@cloudflare/workers-types";
+import type { D1PreparedStatement } from "@cloudflare/workers-types";
 import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
-import { MAX_BATCH_RUNS, type ReproductionLevel, type RunFlag } from "../schema/api.ts";
+import { MAX_BATCH_RUNS, type RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
-import { devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
+import { cells, devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
-import { cellOf, IDENTITY_VERSION, type RunSummary, summarize } from "../schema/summary.ts";
+import { cellOf, cellParts, IDENTITY_VERSION, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
 import { applyMerges, mergeTargetsQuery } from "./db/rekey.ts";
 import {
   annotationsQuery,
-  type CellRun,
-  cellRunsQuery,
-  cellsWrites,
+  levelCopies,
+  levelOfCellSql,
   modelCatalogRow,
   parameterChunks,
-  refreshCells,
-  refreshStaleCells,
-  reproductionOf,
   sortKeys,
+  summaryWrites,
 } from "./db/runs.ts";
 import { apiError } from "./errors.ts";
-import { plausibilityFlags } from "./plausibility.ts";
+import { type CellStats, EMPTY_CELL, plausibilityFlags, withRun } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
 
 /** A run bundle may wait in a device's outbox for weeks, not forever. */
@@ -42,6 +39,8 @@ export interface Submission {
   envelope: Envelope;
   bundle: Bundle;
   deviceId: string;
+  /** The envelope's canonical JSON when verification has made it already. */
+  canonical?: string;
 }
 
 export interface Prepared extends Submission {
@@ -52,8 +51,8 @@ export interface Prepared extends Submission {
   versionKey: string | null;
   /** The submitter: the first key of the device's rotation chain. */
   lineage: string;
-  /** The cell's ranked runs the decision compared this one with (stored ones, then earlier ones of the batch). */
-  cellRuns: CellRun[];
+  /** The other ranked runs of its cell the decision compared this one with (stored, then earlier in the batch). */
+  cellStats: CellStats;
   summary: RunSummary;
   flags: RunFlag[];
   rankGroup: 0 | 1;
@@ -101,7 +100,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     try {
       checkSignedAt(s.bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
       const summary = summarize(s.bundle);
-      const canonical = canonicalJson(s.envelope);
+      const canonical = s.canonical ?? canonicalJson(s.envelope);
       pending.push({
         index,
         s,
@@ -153,7 +152,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
       hardware: unique(pending.map((p) => p.summary.hardwareSlug)),
       model: unique(pending.map((p) => p.summary.modelSlug)),
     }),
-    cellRunsQuery(db, unique(pending.map((p) => p.cell))),
+    cellStatsQuery(db, unique(pending.map((p) => p.cell))),
     ...[...annotationTargets.values()].map((t) => annotationsQuery(db, t.engine, t.key)),
   ]);
   // A hardware or model that moderators merged into another: its runs are filed there. Rare, so the
@@ -165,22 +164,19 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
       p.summary = applyMerges(p.summary, targets);
       p.cell = cellOf(p.summary);
     }
-    cellRows = await cellRunsQuery(db, unique(pending.map((p) => p.cell)));
+    cellRows = await cellStatsQuery(db, unique(pending.map((p) => p.cell)));
   }
   const device = new Map(deviceRows.map((d) => [d.id, d]));
   const stored = new Set(existingRows.map((r) => r.id));
   const nonceOwner = new Map(nonceRows.map((r) => [`${r.deviceId}\n${r.nonce}`, r.id]));
-  const cellRuns = new Map<string, CellRun[]>();
-  for (const { cell, decodeTps, lineage } of cellRows) {
-    cellRuns.set(cell, [...(cellRuns.get(cell) ?? []), { decodeTps, lineage }]);
-  }
+  const cellStats = new Map<string, CellStats>(cellRows.map(({ cell, ...stats }) => [cell, stats]));
   const notesFor = new Map([...annotationTargets.keys()].map((k, i) => [k, notes[i] ?? []]));
 
   for (const { index, s, id, canonical, summary, cell, versionKey: key } of pending) {
     const known = device.get(s.deviceId);
     const lineage = known?.lineage ?? s.deviceId;
-    const others = [...(cellRuns.get(cell) ?? [])];
-    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell, cellRuns: others };
+    const others = cellStats.get(cell) ?? EMPTY_CELL;
+    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell, cellStats: others };
     if (known?.status === "revoked") {
       decisions[index] = refusal(
         apiError("key_revoked", `key ${s.deviceId} was revoked on ${known.statusAt}; runs it signs are refused`),
@@ -203,9 +199,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
       decisions[index] = refusal(nonceReused(nonce, owner));
       continue;
     }
-    const flags = plausibilityFlags(s.bundle, summary, {
-      others: others.flatMap((o) => (o.decodeTps === null ? [] : [o.decodeTps])),
-    });
+    const flags = plausibilityFlags(s.bundle, summary, others);
     for (const a of notesFor.get(annotationTarget(summary.engine, key)) ?? []) {
       flags.push({ code: `annotation:${a.id}`, reason: a.note, rankApart: a.effect === "rank_apart" });
     }
@@ -214,9 +208,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     // What the submissions after this one see: it is stored, its nonce is taken, its cell has it.
     stored.add(id);
     if (nonce) nonceOwner.set(`${s.deviceId}\n${nonce}`, id);
-    if (rankGroup === 0 && summary.decodeTps !== null) {
-      cellRuns.set(cell, [...others, { decodeTps: summary.decodeTps, lineage }]);
-    }
+    if (rankGroup === 0 && summary.decodeTps !== null) cellStats.set(cell, withRun(others, summary.decodeTps));
   }
   return decisions as Decision[];
 }
@@ -231,36 +223,35 @@ export async function prepareRun(db: Database, submission: Submission, now: Date
 
 export type Stored = { ok: true; created: boolean } | { ok: false; error: HTTPException };
 
+/** The figures of cells that the decisions compare a run with: one row a cell, whatever it holds. */
+function cellStatsQuery(db: Database, cellIds: string[]) {
+  return db
+    .select({ cell: cells.cell, runs: cells.runs, decodeSum: cells.decodeSum, decodeM2: cells.decodeM2 })
+    .from(cells)
+    .where(inArray(cells.cell, cellIds));
+}
+
 /**
  * Stores prepared runs in one D1 batch (one transaction): for each, the device (trust on first use),
- * hardware and model if new, and the run; then each cell they touched, recomputed with them. Runs
- * stored before are answered `created: false` and write nothing.
+ * hardware and model if new, its cell and submitter lineage updated in place from its own figures,
+ * and the run; then the level onto the cell's runs that differ and the catalog summaries. Nothing
+ * reads every run of a cell, so the cost does not grow with it. Each run's cell updates are guarded
+ * by the conditions its insert needs (its id and its key's nonce unused), checked in the same
+ * transaction: a run that another request stored first changes no figure. Runs stored before are
+ * answered `created: false` and write nothing. `also` go last in the same batch (the data version).
  */
 export async function storeRuns(
   db: Database,
   prepared: Prepared[],
   now: Date,
+  also: readonly D1PreparedStatement[] = [],
 ): Promise<{ results: Stored[]; rowsWritten: number }> {
   const at = now.toISOString();
   const fresh = prepared.filter((p) => !p.exists);
   if (fresh.length === 0) return { results: prepared.map(() => ({ ok: true, created: false })), rowsWritten: 0 };
-  // Each cell's state once the batch is in: the runs its last run of the batch saw, plus that run if ranked.
-  const lastOfCell = new Map(fresh.map((p) => [p.cell, p]));
-  const cellStates = new Map(
-    [...lastOfCell].map(([cell, p]) => [
-      cell,
-      reproductionOf([
-        ...p.cellRuns,
-        ...(p.rankGroup === 0 && p.summary.decodeTps !== null
-          ? [{ decodeTps: p.summary.decodeTps, lineage: p.lineage }]
-          : []),
-      ]),
-    ]),
-  );
   // Each device, hardware and model once however many runs of the batch share it (multi-row
-  // inserts); each run; then the cells and catalog summaries, set-based: the number of statements
-  // grows with the runs, not with everything they touch.
-  const statements: ReturnType<D1Database["prepare"]>[] = [];
+  // inserts); each run with its cell; then the levels and catalog summaries, set-based.
+  const statements: D1PreparedStatement[] = [];
   const d1 = db.$client;
   const push = (q: { toSQL(): { sql: string; params: unknown[] } }) => {
     const { sql: text, params } = q.toSQL();
@@ -315,16 +306,38 @@ export async function storeRuns(
   }
   const runInsertAt = new Map<string, number>();
   for (const p of fresh) {
+    const nonce = p.bundle.provenance.nonce;
+    const guard = nonce ? [p.id, p.deviceId, nonce] : [p.id];
+    const guardSql = nonce ? GUARD_WITH_NONCE : GUARD;
+    const decode = p.summary.decodeTps;
+    const { hardwareSlug, modelSlug } = cellParts(p.cell);
+    if (p.rankGroup === 0 && decode !== null) {
+      statements.push(
+        d1
+          .prepare(CELL_ADD_RANKED(guardSql))
+          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, `$."${p.lineage}"`, ...guard),
+      );
+    } else {
+      statements.push(
+        d1
+          .prepare(CELL_ADD_UNRANKED(guardSql))
+          .bind(p.cell, hardwareSlug, modelSlug, p.summary.quantization, at, ...guard),
+      );
+    }
     runInsertAt.set(p.id, statements.length);
-    statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, cellStates.get(p.cell)?.level ?? "single", at)));
+    statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, at)));
   }
-  for (const q of cellsWrites(db, cellStates, at)) push(q);
-  const written = await d1.batch(statements);
-  await refreshStaleCells(db, cellStates, written.at(-1), at);
+  const touched = [...new Set(fresh.map((p) => p.cell))];
+  for (const q of levelCopies(db, touched)) push(q);
+  const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(fresh.map((p) => p.summary[key]))];
+  for (const q of summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug"))) push(q);
+  const ours = statements.length;
+  const written = await d1.batch([...statements, ...also]);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
 
   // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another
-  // request (fine), or its nonce taken by another run first (a replay, refused; its cell recomputed).
+  // request (fine), or its nonce taken by another run first (a replay, refused). Its guards kept its
+  // figures out of its cell either way.
   const lost = fresh.filter((p) => !created.get(p.id));
   const refused = new Map<string, HTTPException>();
   if (lost.length) {
@@ -341,10 +354,9 @@ export async function storeRuns(
           )
       ).map((r) => r.id),
     );
-    const replays = lost.filter((l) => !found.has(l.id));
-    for (const p of replays) refused.set(p.id, nonceReused(p.bundle.provenance.nonce ?? "", "another run"));
-    // Their cells were written as if they were in.
-    await refreshCells(db, [...new Set(replays.map((p) => p.cell))], at);
+    for (const p of lost.filter((l) => !found.has(l.id))) {
+      refused.set(p.id, nonceReused(p.bundle.provenance.nonce ?? "", "another run"));
+    }
   }
   return {
     results: prepared.map((p) => {
@@ -352,16 +364,62 @@ export async function storeRuns(
       if (error && !p.exists) return { ok: false, error };
       return { ok: true, created: !p.exists && created.get(p.id) === true };
     }),
-    rowsWritten: written.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
+    rowsWritten: written.slice(0, ours).reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
   };
 }
 
+// What a run's insert needs, checked again by the statements before it in the same transaction.
+const GUARD = "not exists (select 1 from runs where id = ?)";
+const GUARD_WITH_NONCE = `${GUARD} and not exists (select 1 from runs where device_id = ? and nonce = ?)`;
+
+const CELL_COLUMNS =
+  "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, level, updated_at";
+
+/**
+ * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: the JSON
+ * path of its lineage): the count, sum, mean and Welford's M2 (the standard deviation needs no other
+ * run), its lineage's runs and sum, and the lineages and level from those. SQLite evaluates every
+ * SET expression on the row as it was, so the new lineage sums are written out where they are read.
+ */
+const CELL_ADD_RANKED = (guard: string) => {
+  const x = "excluded.decode_sum";
+  const m2 = `(case when cells.runs = 0 then 0 else cells.decode_m2 + (${x} - cells.decode_sum / cells.runs) * (${x} - (cells.decode_sum + ${x}) / (cells.runs + 1)) end)`;
+  const sums = `json_set(cells.lineage_sums, ?7, json_array(coalesce(json_extract(cells.lineage_sums, ?7 || '[0]'), 0) + 1, coalesce(json_extract(cells.lineage_sums, ?7 || '[1]'), 0) + ${x}))`;
+  return `insert into cells (${CELL_COLUMNS})
+   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ?7, json_array(1, ?4)), 'single', ?6 where ${guard}
+   on conflict (cell) do update set
+     visible_runs = cells.visible_runs + 1,
+     best_decode_tps = max(coalesce(cells.best_decode_tps, ${x}), ${x}),
+     quantization = coalesce(cells.quantization, excluded.quantization),
+     runs = cells.runs + 1,
+     decode_sum = cells.decode_sum + ${x},
+     decode_mean = (cells.decode_sum + ${x}) / (cells.runs + 1),
+     decode_m2 = ${m2},
+     decode_stddev = case when cells.runs = 0 then null else sqrt(max(0, ${m2}) / cells.runs) end,
+     lineage_sums = ${sums},
+     lineages = (select count(*) from json_each(${sums})),
+     level = ${levelOfCellSql(sums)},
+     updated_at = excluded.updated_at`;
+};
+
+/** A run ranked apart, or without a decode speed: it counts among the cell's visible runs only. */
+const CELL_ADD_UNRANKED = (guard: string) =>
+  `insert into cells (${CELL_COLUMNS})
+   select ?, ?, ?, 1, null, ?, 0, 0, null, null, 0, 0, '{}', 'single', ? where ${guard}
+   on conflict (cell) do update set
+     visible_runs = cells.visible_runs + 1,
+     quantization = coalesce(cells.quantization, excluded.quantization),
+     updated_at = excluded.updated_at`;
+
 // The run insert is the one statement a batch repeats for every run: its SQL is written once from
 // the table's columns and bound for each run (the query builder's cost per call shows at batch sizes).
+// Its reproduction level is its cell's, as the statements before it left it.
 const RUN_COLUMNS = Object.entries(getTableColumns(runs)) as Array<[keyof RunRecord, { name: string }]>;
-const RUN_INSERT = `insert into "runs" (${RUN_COLUMNS.map(([, c]) => `"${c.name}"`).join(", ")}) values (${RUN_COLUMNS.map(() => "?").join(", ")}) on conflict do nothing`;
+const RUN_INSERT = `insert into "runs" (${RUN_COLUMNS.map(([, c]) => `"${c.name}"`).join(", ")}) values (${RUN_COLUMNS.map(
+  ([key]) => (key === "reproduction" ? "(select level from cells where cell = ?)" : "?"),
+).join(", ")}) on conflict do nothing`;
 
-function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): unknown[] {
+function runValues(p: Prepared, at: string): unknown[] {
   const s = p.summary;
   const record: RunRecord = {
     ...s,
@@ -373,7 +431,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     ...sortKeys(s),
     cell: p.cell,
     identityVersion: IDENTITY_VERSION,
-    reproduction,
+    reproduction: "single",
     nonce: p.bundle.provenance.nonce ?? null,
     receivedAt: at,
     hiddenReason: null,
@@ -381,7 +439,7 @@ function runValues(p: Prepared, reproduction: ReproductionLevel, at: string): un
     retractionReason: null,
     envelope: p.canonical,
   };
-  return RUN_COLUMNS.map(([key]) => record[key] ?? null);
+  return RUN_COLUMNS.map(([key]) => (key === "reproduction" ? p.cell : (record[key] ?? null)));
 }
 
 /** One prepared run stored, as POST /v1/runs does: whether it was new, or the error it throws. */
@@ -389,8 +447,9 @@ export async function storeRun(
   db: Database,
   prepared: Prepared,
   now: Date,
+  also: readonly D1PreparedStatement[] = [],
 ): Promise<{ created: boolean; rowsWritten: number }> {
-  const { results, rowsWritten } = await storeRuns(db, [prepared], now);
+  const { results, rowsWritten } = await storeRuns(db, [prepared], now, also);
   const [result] = results;
   if (!result) throw new Error("storeRuns returned no result");
   if (!result.ok) throw result.error;

@@ -98,17 +98,36 @@ function timingFlags(bundle: Bundle): RunFlag[] {
     : [];
 }
 
+/** The other ranked runs of the same hardware × model × quantization × engine, as their cell keeps them. */
 export interface CellStats {
-  /** Decode speeds of the other ranked runs of the same hardware × model × quantization × engine. */
-  others: number[];
+  /** How many there are. */
+  runs: number;
+  /** The sum of their decode speeds. */
+  decodeSum: number;
+  /** The sum of their squared deviations from their mean (Welford's M2). */
+  decodeM2: number;
+}
+
+/** No other runs: the cell is new. */
+export const EMPTY_CELL: CellStats = { runs: 0, decodeSum: 0, decodeM2: 0 };
+
+/**
+ * The cell's figures with one more run of decode speed `x`, updated in place as the database does
+ * (workers/ingest.ts), so the outlier check sees what the cell will store.
+ */
+export function withRun(cell: CellStats, x: number): CellStats {
+  const runs = cell.runs + 1;
+  const decodeSum = cell.decodeSum + x;
+  const decodeM2 = cell.runs === 0 ? 0 : cell.decodeM2 + (x - cell.decodeSum / cell.runs) * (x - decodeSum / runs);
+  return { runs, decodeSum, decodeM2 };
 }
 
 function outlierFlag(summary: RunSummary, cell: CellStats): RunFlag | undefined {
   const x = summary.decodeTps;
-  const n = cell.others.length;
+  const n = cell.runs;
   if (x === null || n < OUTLIER_MIN_OTHERS) return undefined;
-  const mean = cell.others.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(cell.others.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  const mean = cell.decodeSum / n;
+  const sd = Math.sqrt(Math.max(0, cell.decodeM2) / (n - 1));
   if (sd === 0 || Math.abs(x - mean) <= OUTLIER_SIGMAS * sd) return undefined;
   return {
     code: "outlier",

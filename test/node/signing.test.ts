@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  canonicalEnvelopeJson,
   canonicalJson,
   deviceIdOf,
   type Envelope,
@@ -9,6 +11,7 @@ import {
   runIdOf,
   signPayload,
   toBase64Url,
+  verifyCanonical,
   verifyEnvelope,
 } from "../../schema/signing.ts";
 import { makeBundle } from "../support/bundles.ts";
@@ -81,5 +84,20 @@ describe("Ed25519 in Node", () => {
       const verdict = await verifyEnvelope(bad);
       expect(verdict.ok).toBe(false);
     }
+  });
+});
+
+describe("canonicalEnvelopeJson", () => {
+  it("is the RFC 8785 form of the whole envelope, made from the payload's that verification returns", async () => {
+    const key = await generateKeyPair();
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), async (extra) => {
+        const envelope = await signPayload({ ...makeBundle(), notes: JSON.stringify(extra), extra }, key.privateKey);
+        const verdict = await verifyCanonical(envelope);
+        if (!verdict.ok) throw new Error(verdict.reason);
+        expect(canonicalEnvelopeJson(envelope, verdict.canonicalPayload)).toBe(canonicalJson(envelope));
+      }),
+      { numRuns: 50 },
+    );
   });
 });

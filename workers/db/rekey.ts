@@ -12,7 +12,7 @@ import type { MergeRequest, MergeResponse, UnmergeRequest } from "../../schema/m
 import { Envelope } from "../../schema/signing.ts";
 import { cellOf, IDENTITY_VERSION, type RunSummary, summarize } from "../../schema/summary.ts";
 import { apiError } from "../errors.ts";
-import { plausibilityFlags } from "../plausibility.ts";
+import { EMPTY_CELL, plausibilityFlags } from "../plausibility.ts";
 import type { Database } from "./database.ts";
 import { adminAudit, firstAudit } from "./moderation.ts";
 import { modelCatalogRow, parseFlags, refreshCells, sortKeys } from "./runs.ts";
@@ -102,7 +102,7 @@ export async function rekeyPass(
   const targets = new Map(mergeRows.map((r) => [`${r.kind}:${r.alias}`, r.slug]));
   const updates = parsed.map(({ row, bundle, summary: own }) => {
     const summary = applyMerges(own, targets);
-    const flags = flagsAfter(parseFlags(row.flags), plausibilityFlags(bundle, summary, { others: [] }));
+    const flags = flagsAfter(parseFlags(row.flags), plausibilityFlags(bundle, summary, EMPTY_CELL));
     const rankGroup =
       summary.qualityStatus === "fail" || row.retractedAt !== null || flags.some((f) => f.rankApart) ? 1 : 0;
     return { row, bundle, summary, flags, rankGroup, cell: cellOf(summary) };

@@ -313,19 +313,70 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
     if (decodeTps === null) continue;
     byLineage.set(lineage, [...(byLineage.get(lineage) ?? []), decodeTps]);
   }
-  const means = [...byLineage.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  const lineageSums = [...byLineage].map(([lineage, v]) => ({
+    lineage,
+    runs: v.length,
+    decodeSum: v.reduce((a, b) => a + b, 0),
+  }));
   const all = entries.flatMap((e) => (e.decodeTps === null ? [] : [e.decodeTps]));
-  const mean = all.length ? all.reduce((a, b) => a + b, 0) / all.length : null;
-  const sd =
-    all.length > 1 && mean !== null ? Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / (all.length - 1)) : null;
-  let level: ReproductionLevel = "single";
-  if (means.length >= 2) {
-    const agree = means.some((a, i) =>
-      means.some((b, j) => j > i && Math.abs(a - b) <= REPRODUCTION_TOLERANCE * Math.max(a, b)),
+  const decodeSum = all.reduce((a, b) => a + b, 0);
+  const mean = all.length ? decodeSum / all.length : null;
+  const decodeM2 = mean === null ? 0 : all.reduce((s, v) => s + (v - mean) ** 2, 0);
+  const sd = all.length > 1 ? Math.sqrt(decodeM2 / (all.length - 1)) : null;
+  return {
+    runs: all.length,
+    lineages: byLineage.size,
+    decodeMean: mean,
+    decodeStddev: sd,
+    level: levelOf(lineageSums.map((l) => l.decodeSum / l.runs)),
+    decodeSum,
+    decodeM2,
+    lineageSums,
+  };
+}
+
+/** Reproduced when two submitters' mean decode speeds agree within the tolerance, disputed when none do. */
+function levelOf(means: number[]): ReproductionLevel {
+  if (means.length < 2) return "single";
+  const agree = means.some((a, i) =>
+    means.some((b, j) => j > i && Math.abs(a - b) <= REPRODUCTION_TOLERANCE * Math.max(a, b)),
+  );
+  return agree ? "reproduced" : "disputed";
+}
+
+/**
+ * The same level in SQL, from a cell's lineage sums (`sums`: SQL text of the JSON object
+ * {"<lineage>": [runs, sum]}): in ascending order of their means, two neighbours agree whenever any
+ * two do (for a ≤ b ≤ c, c − b ≤ c − a). Reads one entry per lineage, none per run.
+ */
+export function levelOfCellSql(sums: string): string {
+  const mean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
+  return `(case
+    when (select count(*) from json_each(${sums})) < 2 then 'single'
+    when exists (select 1 from (select ${mean} as m, lag(${mean}) over (order by ${mean}) as p from json_each(${sums}))
+      where p is not null and m - p <= ${REPRODUCTION_TOLERANCE} * m) then 'reproduced'
+    else 'disputed' end)`;
+}
+
+/** A cell's lineage sums as stored: {"<lineage>": [runs, sum]}. */
+export function lineageSumsJson(sums: CellState["lineageSums"]): string {
+  return JSON.stringify(Object.fromEntries(sums.map((l) => [l.lineage, [l.runs, l.decodeSum]])));
+}
+
+/**
+ * Statements that copy each cell's stored level onto its runs that differ, by range on
+ * runs_cell_reproduction: they read only the runs they change, however many the cell holds.
+ */
+export function levelCopies(db: Database, cellIds: readonly string[]) {
+  return cellIds.flatMap((cell) => {
+    const level = sql`(select ${cells.level} from ${cells} where ${cells.cell} = ${cell})`;
+    return [lt(runs.reproduction, level), gt(runs.reproduction, level)].map((differs) =>
+      db
+        .update(runs)
+        .set({ reproduction: level })
+        .where(and(eq(runs.cell, cell), differs)),
     );
-    level = agree ? "reproduced" : "disputed";
-  }
-  return { runs: all.length, lineages: byLineage.size, decodeMean: mean, decodeStddev: sd, level };
+  });
 }
 
 export type CellState = ReturnType<typeof reproductionOf>;
@@ -359,12 +410,13 @@ export function cellWrites(db: Database, cell: string, state: CellState, now: st
  * request's write overtook.
  */
 export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>, now: string) {
-  const rows = [...states].map(([cell, state]) => {
+  const rows = [...states].map(([cell, { lineageSums, ...state }]) => {
     const visible = and(eq(runs.cell, cell), isNull(runs.hiddenReason));
     return {
       cell,
       ...cellParts(cell),
       ...state,
+      lineageSums: lineageSumsJson(lineageSums),
       visibleRuns: sql<number>`(select count(*) from ${runs} where ${visible})`,
       bestDecodeTps: sql<
         number | null
@@ -375,7 +427,7 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
     };
   });
   const fromNew = (column: string) => sql.raw(`excluded.${column}`);
-  const upserts = parameterChunks(rows, 16).map((part) =>
+  const upserts = parameterChunks(rows, 19).map((part) =>
     db
       .insert(cells)
       .values(part)
@@ -389,26 +441,19 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
           lineages: fromNew("lineages"),
           decodeMean: fromNew("decode_mean"),
           decodeStddev: fromNew("decode_stddev"),
+          decodeSum: fromNew("decode_sum"),
+          decodeM2: fromNew("decode_m2"),
+          lineageSums: fromNew("lineage_sums"),
           level: fromNew("level"),
           updatedAt: fromNew("updated_at"),
         },
       }),
   );
-  // The level onto the cells' runs: one statement per level, touching only the runs that differ.
-  const byLevel = new Map<CellState["level"], string[]>();
-  for (const [cell, { level }] of states) byLevel.set(level, [...(byLevel.get(level) ?? []), cell]);
-  const levels = [...byLevel].flatMap(([level, cellsOfLevel]) =>
-    parameterChunks(cellsOfLevel, 1).map((part) =>
-      db
-        .update(runs)
-        .set({ reproduction: level })
-        .where(and(inArray(runs.cell, part), ne(runs.reproduction, level))),
-    ),
-  );
+  const cellIds = [...states.keys()];
   const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(rows.map((r) => r[key]))];
   return [
     ...upserts,
-    ...levels,
+    ...levelCopies(db, cellIds),
     ...summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug")),
     rankedCountsQuery(db, [...states.keys()]),
   ];

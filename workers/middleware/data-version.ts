@@ -2,10 +2,13 @@
 // every API request that wrote, before its answer leaves, so the request after a write never gets a
 // page rendered before it. One statement per write request, whatever it wrote, rather than a trigger
 // per written row (D1 counts, and bills, every row a trigger writes).
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
 
 export const BUMP_DATA_VERSION = "update data_version set version = version + 1 where id = 1";
+
+/** The bump as a statement to put in a route's own write batch: the same transaction, no call of its own. */
+export const bumpStatement = (c: Context<AppEnv>) => c.env.DB.prepare(BUMP_DATA_VERSION);
 
 /**
  * After a POST that succeeded and may have written: a refused request writes nothing, and a route that

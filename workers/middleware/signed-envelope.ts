@@ -6,7 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { MAX_BODY_BYTES } from "../../schema/api.ts";
 import { issueDetails } from "../../schema/issues.ts";
-import { Envelope, verifyEnvelope } from "../../schema/signing.ts";
+import { canonicalEnvelopeJson, Envelope, verifyCanonical } from "../../schema/signing.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
 
@@ -43,7 +43,10 @@ export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
 }
 
 /** A parsed JSON value checked as a signed envelope and verified; `at` prefixes the paths of issues. */
-export async function verifiedEnvelope(json: unknown, at?: string): Promise<{ envelope: Envelope; deviceId: string }> {
+export async function verifiedEnvelope(
+  json: unknown,
+  at?: string,
+): Promise<{ envelope: Envelope; deviceId: string; canonical: string }> {
   const shape = Envelope.safeParse(json);
   if (!shape.success) {
     const details = issueDetails(shape.error, at);
@@ -56,15 +59,16 @@ export async function verifiedEnvelope(json: unknown, at?: string): Promise<{ en
   }
   // Verify and keep the object exactly as received, not zod's copy of it.
   const envelope = json as Envelope;
-  const verdict = await verifyEnvelope(envelope);
+  const verdict = await verifyCanonical(envelope);
   if (!verdict.ok) throw apiError("bad_signature", verdict.reason);
-  return { envelope, deviceId: verdict.deviceId };
+  return { envelope, deviceId: verdict.deviceId, canonical: canonicalEnvelopeJson(envelope, verdict.canonicalPayload) };
 }
 
 const verified = createMiddleware<AppEnv>(async (c, next) => {
-  const { envelope, deviceId } = await verifiedEnvelope(await jsonBody(c));
+  const { envelope, deviceId, canonical } = await verifiedEnvelope(await jsonBody(c));
   c.set("envelope", envelope);
   c.set("deviceId", deviceId);
+  c.set("canonical", canonical);
   await next();
 });
 

@@ -27,6 +27,7 @@ import { getRun, getRuns, listRuns, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError, itemError } from "../errors.ts";
 import { type Prepared, prepareRun, prepareRuns, type Submission, storeRun, storeRuns } from "../ingest.ts";
+import { bumpStatement } from "../middleware/data-version.ts";
 import { keyAllowed, keyRateLimited, rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
 import { jsonBody, jsonOnly, signedEnvelope, sizeCap, verifiedEnvelope } from "../middleware/signed-envelope.ts";
 import { validQuery } from "../middleware/validate.ts";
@@ -82,11 +83,17 @@ const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength;
 export const runsRoute = new Hono<AppEnv>()
   .post("/", rateLimitedByAddress, ...signedEnvelope, rateLimitedByKey, async (c) => {
     const envelope = c.get("envelope");
-    const submission = { envelope, bundle: bundleOf(envelope.payload), deviceId: c.get("deviceId") };
+    const submission = {
+      envelope,
+      bundle: bundleOf(envelope.payload),
+      deviceId: c.get("deviceId"),
+      canonical: c.get("canonical"),
+    };
     const now = new Date();
     const prepared = await prepareRun(c.var.db, submission, now);
-    const { created } = await storeRun(c.var.db, prepared, now);
-    c.set("unchanged", !created);
+    // The data version is bumped in the same batch as the run (when there is one to write).
+    const { created } = await storeRun(c.var.db, prepared, now, [bumpStatement(c)]);
+    c.set("unchanged", true);
     const body: SubmitResponse = {
       id: prepared.id,
       url: `${publicBase(c)}/runs/${prepared.id}/`,
@@ -114,10 +121,15 @@ export const runsRoute = new Hono<AppEnv>()
         if (utf8Bytes(JSON.stringify(json)) > MAX_BODY_BYTES) {
           throw apiError("payload_too_large", `envelope ${index} exceeds ${MAX_BODY_BYTES} bytes`);
         }
-        const { envelope, deviceId } = await verifiedEnvelope(json, `envelopes.${index}`);
+        const { envelope, deviceId, canonical } = await verifiedEnvelope(json, `envelopes.${index}`);
         accepted.push({
           index,
-          submission: { envelope, bundle: bundleOf(envelope.payload, `envelopes.${index}.payload`), deviceId },
+          submission: {
+            envelope,
+            bundle: bundleOf(envelope.payload, `envelopes.${index}.payload`),
+            deviceId,
+            canonical,
+          },
         });
       } catch (error) {
         refuse(index, error);
@@ -150,6 +162,7 @@ export const runsRoute = new Hono<AppEnv>()
           c.var.db,
           prepared.map((p) => p.prepared),
           now,
+          [bumpStatement(c)],
         )
       : { results: [] };
     for (const [i, result] of results.entries()) {
@@ -168,7 +181,8 @@ export const runsRoute = new Hono<AppEnv>()
       created: done.filter((item) => item.status === 201).length,
       refused: done.filter((item) => "error" in item).length,
     };
-    c.set("unchanged", body.created === 0);
+    // Bumped in the write batch, if there was one.
+    c.set("unchanged", true);
     return c.json(body);
   })
   // Everything POST /v1/runs would decide, without storing anything.
@@ -176,7 +190,8 @@ export const runsRoute = new Hono<AppEnv>()
     c.set("unchanged", true);
     const envelope = c.get("envelope");
     const bundle = bundleOf(envelope.payload);
-    const prepared = await prepareRun(c.var.db, { envelope, bundle, deviceId: c.get("deviceId") }, new Date());
+    const submission = { envelope, bundle, deviceId: c.get("deviceId"), canonical: c.get("canonical") };
+    const prepared = await prepareRun(c.var.db, submission, new Date());
     const body: DryRunResponse = {
       valid: true,
       id: prepared.id,

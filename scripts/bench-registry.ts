@@ -1,0 +1,464 @@
+// What a request costs the registry's server, and what it gets through: CPU per request of a single
+// submission, a batch, a leaderboard read and a badge (workerd's own CPU counters in /proc around a
+// sequential series), the rate over HTTP at 1 and 8 connections (autocannon), and the cost of a
+// submission into a cell that already holds 10, 1,000 or 100,000 runs. Run alone with
+// `node scripts/bench-registry.ts [--json FILE]` (the figures as JSON, e.g. to keep a "before"), or
+// as the `registry` section of `npm run bench`.
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { percentile } from "../cli/measure/stats.ts";
+import { Bundle } from "../schema/bundle.ts";
+import { cellOf, IDENTITY_VERSION, summarize } from "../schema/summary.ts";
+import { freePort, type SignedBundle, signBundles } from "../test/support/load.ts";
+import { applyMigrations, buildWorker, liftedLimitsConfig, localD1File, startWorker } from "./local-registry.ts";
+
+const log = (line: string) => process.stderr.write(`bench: registry: ${line}\n`);
+
+/** Requests per sequential CPU series. */
+const SERIES = 200;
+/** Seconds of traffic per read route and connection count. */
+const READ_SECONDS = 10;
+/** Submissions per connection count (each a distinct bundle), and batches of 25. */
+const SUBMISSIONS = 1_000;
+const BATCHES = 40;
+const BATCH_SIZE = 25;
+const CONNECTIONS = [1, 8] as const;
+const CELL_SIZES = [10, 1_000, 100_000] as const;
+/** Submissions (and batches) into the full cell at each size. */
+const CELL_SUBMISSIONS = 200;
+const CELL_BATCHES = 12;
+
+export interface CpuSeries {
+  n: number;
+  /** workerd's CPU (user + system, every workerd process of the registry) per request, ms. */
+  cpuMs: number;
+  p50: number;
+  p99: number;
+}
+
+export interface RateFigure {
+  connections: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+export interface CellFigure {
+  runs: number;
+  single: CpuSeries;
+  /** Per bundle, not per request. */
+  batch: CpuSeries;
+}
+
+export interface RegistryFigures {
+  at: string;
+  commit: string;
+  machine: string;
+  cpu: Record<"floor" | "submit" | "batch" | "leaderboard" | "badge", CpuSeries>;
+  rate: Record<"submit" | "batch" | "leaderboard" | "badge", RateFigure[]>;
+  cells: CellFigure[];
+}
+
+/** CPU time (user + system) of every workerd process under `root`, in ms (Linux /proc). */
+async function workerdCpuMs(root: number): Promise<number> {
+  const parents = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const fields = stat.slice(close + 2).split(" ");
+      parents.set(Number(entry), Number(fields[1]));
+      if (stat.slice(stat.indexOf("(") + 1, close) === "workerd") {
+        cpu.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+      }
+    } catch {
+      // the process has ended
+    }
+  }
+  const under = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p) ?? 0, hops++) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, ms] of cpu) if (under(pid)) total += ms;
+  return total;
+}
+
+interface Request {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+  /** How many runs (bundles) the request carries: CPU is given per bundle. */
+  bundles?: number;
+}
+
+/** `requests` one after another; CPU from workerd's counters around the whole series. */
+async function cpuSeries(url: string, child: ChildProcess, requests: Request[], expect: number[]): Promise<CpuSeries> {
+  const times: number[] = [];
+  const before = await workerdCpuMs(child.pid ?? 0);
+  let bundles = 0;
+  for (const r of requests) {
+    const t0 = performance.now();
+    const res = await fetch(`${url}${r.path}`, {
+      method: r.method,
+      ...(r.body ? { body: r.body, headers: { "content-type": "application/json" } } : {}),
+    });
+    await res.arrayBuffer();
+    times.push(performance.now() - t0);
+    if (!expect.includes(res.status)) throw new Error(`${r.method} ${r.path} answered ${res.status}`);
+    bundles += r.bundles ?? 1;
+  }
+  const after = await workerdCpuMs(child.pid ?? 0);
+  return {
+    n: requests.length,
+    cpuMs: (after - before) / bundles,
+    p50: percentile(times, 50) ?? 0,
+    p99: percentile(times, 99) ?? 0,
+  };
+}
+
+/** autocannon against one route: a fixed number of requests (writes) or a duration (reads). */
+async function rate(
+  url: string,
+  connections: number,
+  next: () => Request,
+  limit: { amount: number } | { seconds: number },
+): Promise<RateFigure> {
+  let non2xx = 0;
+  const result = await new Promise<autocannon.Result>((resolvePromise, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        pipelining: 1,
+        timeout: 30,
+        ...("amount" in limit ? { amount: limit.amount } : { duration: limit.seconds }),
+        requests: [
+          {
+            setupRequest: (req) => {
+              const r = next();
+              return {
+                ...req,
+                method: r.method,
+                path: r.path,
+                ...(r.body ? { body: r.body, headers: { "content-type": "application/json" } } : {}),
+              };
+            },
+            onResponse: (status) => {
+              if (status < 200 || status > 299) non2xx++;
+            },
+          },
+        ],
+      },
+      (error: Error | null, r: autocannon.Result) => (error ? reject(error) : resolvePromise(r)),
+    );
+  });
+  const answered = result.requests.total;
+  const seconds = result.duration;
+  return {
+    connections,
+    perSecond: answered / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: non2xx + result.errors + result.timeouts,
+  };
+}
+
+const submit = (b: SignedBundle): Request => ({ method: "POST", path: "/v1/runs", body: b.body });
+const batchOf = (bs: SignedBundle[]): Request => ({
+  method: "POST",
+  path: "/v1/runs/batch",
+  body: JSON.stringify({ envelopes: bs.map((b) => b.envelope) }),
+  bundles: bs.length,
+});
+const chunks = <T>(items: T[], size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+/** Hands out the items of a list one at a time, and fails loudly when a benchmark asks for more. */
+function dispenser<T>(items: T[], what: string): () => T {
+  let i = 0;
+  return () => {
+    const item = items[i++];
+    if (item === undefined) throw new Error(`bench: ran out of ${what}`);
+    return item;
+  };
+}
+
+async function withRegistry<T>(
+  dir: string,
+  name: string,
+  prepare: (d1File: string) => void,
+  work: (url: string, child: ChildProcess) => Promise<T>,
+): Promise<T> {
+  const persistTo = join(dir, name);
+  await applyMigrations(persistTo);
+  const file = localD1File(persistTo);
+  if (!file) throw new Error(`no local D1 database under ${persistTo}`);
+  prepare(file);
+  const worker = await startWorker({
+    port: await freePort(),
+    persistTo,
+    demoKeyDir: join(dir, "key"),
+    configPath: await liftedLimitsConfig(await buildWorker()),
+    startupTimeoutMs: 600_000,
+  });
+  try {
+    return await work(worker.url, worker.child);
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** Routes at a registry of a few thousand runs spread over 20 boards × 50 models. */
+async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate">> {
+  const preload = 2_000;
+  const singles = SERIES + SUBMISSIONS * CONNECTIONS.length + 50;
+  const batched = (SERIES / 4 + BATCHES * CONNECTIONS.length) * BATCH_SIZE;
+  log(`signing ${(preload + singles + batched).toLocaleString("en-US")} bundles`);
+  const options = { prefix: "Bench", boards: 20, models: 50, keys: 16 };
+  const all = await signBundles(preload + singles + batched, options);
+  const preloaded = all.slice(0, preload);
+  const nextSingle = dispenser(all.slice(preload, preload + singles), "single bundles");
+  const nextBatch = dispenser(chunks(all.slice(preload + singles), BATCH_SIZE), "batches");
+  const board = preloaded[0] as SignedBundle;
+  return withRegistry(
+    dir,
+    "routes",
+    () => {},
+    async (url, child) => {
+      for (const part of chunks(preloaded, BATCH_SIZE)) {
+        const res = await fetch(`${url}/v1/runs/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: batchOf(part).body ?? "",
+        });
+        if (res.status !== 200) throw new Error(`preload batch answered ${res.status}`);
+      }
+      const leaderboard: Request = { method: "GET", path: `/v1/leaderboard?hardware=${board.hardwareSlug}&limit=50` };
+      const badge: Request = { method: "GET", path: `/badge/${board.modelSlug}/${board.hardwareSlug}.svg` };
+      // Warm-up: every route compiled and its first isolate state made.
+      for (let i = 0; i < 50; i++) {
+        for (const r of [submit(nextSingle()), leaderboard, badge, { method: "GET" as const, path: "/v1/nope" }]) {
+          await (await fetch(`${url}${r.path}`, { method: r.method, body: r.body ?? null })).arrayBuffer();
+        }
+      }
+      const repeat = (r: Request) => Array.from({ length: SERIES }, () => r);
+      const cpu = {
+        floor: await cpuSeries(url, child, repeat({ method: "GET", path: "/v1/nope" }), [404]),
+        submit: await cpuSeries(
+          url,
+          child,
+          Array.from({ length: SERIES }, () => submit(nextSingle())),
+          [201],
+        ),
+        batch: await cpuSeries(
+          url,
+          child,
+          Array.from({ length: SERIES / 4 }, () => batchOf(nextBatch())),
+          [200],
+        ),
+        leaderboard: await cpuSeries(url, child, repeat(leaderboard), [200]),
+        badge: await cpuSeries(url, child, repeat(badge), [200]),
+      };
+      for (const [route, s] of Object.entries(cpu)) {
+        log(
+          `${route}: ${s.cpuMs.toFixed(2)} ms CPU per ${route === "batch" ? "bundle" : "request"}, p50 ${s.p50.toFixed(1)} ms`,
+        );
+      }
+      const rates: RegistryFigures["rate"] = { submit: [], batch: [], leaderboard: [], badge: [] };
+      for (const connections of CONNECTIONS) {
+        rates.submit.push(await rate(url, connections, () => submit(nextSingle()), { amount: SUBMISSIONS }));
+        rates.batch.push(await rate(url, connections, () => batchOf(nextBatch()), { amount: BATCHES }));
+        rates.leaderboard.push(await rate(url, connections, () => leaderboard, { seconds: READ_SECONDS }));
+        rates.badge.push(await rate(url, connections, () => badge, { seconds: READ_SECONDS }));
+      }
+      for (const [route, figures] of Object.entries(rates)) {
+        for (const f of figures) {
+          log(`${route} at ${f.connections}: ${f.perSecond.toFixed(1)} req/s, p50 ${f.p50} ms, non-2xx ${f.non2xx}`);
+        }
+      }
+      return { cpu, rate: rates };
+    },
+  );
+}
+
+/**
+ * One cell (hardware × model × quantization × engine) filled with `count` runs from 1,000 submitters
+ * (fewer when there are fewer runs), written straight into the local D1 file as ingest would leave them.
+ */
+export function fillCell(file: string, count: number, sample: SignedBundle): void {
+  const summary = summarize(Bundle.parse(sample.envelope.payload));
+  const cell = cellOf(summary);
+  const db = new DatabaseSync(file);
+  const now = new Date().toISOString();
+  db.exec("begin");
+  const lineages = Math.min(count, 1_000);
+  const device = db.prepare("insert into devices (id, public_key, first_seen_at, lineage) values (?, 'x', ?, ?)");
+  for (let d = 0; d < lineages; d++) {
+    const id = `c${d.toString().padStart(23, "0")}`;
+    device.run(id, now, id);
+  }
+  db.prepare("insert into hardware (slug, name, kind, first_seen_at) values (?, ?, ?, ?)").run(
+    summary.hardwareSlug,
+    summary.hardwareName,
+    summary.hardwareKind,
+    now,
+  );
+  db.prepare("insert into models (slug, name, parameters, first_seen_at) values (?, ?, ?, ?)").run(
+    summary.modelSlug,
+    summary.modelName,
+    summary.parameters,
+    now,
+  );
+  const run = db.prepare(
+    `insert into runs (id, device_id, hardware_slug, hardware_name, hardware_kind, model_slug, model_name, quantization,
+     engine, engine_version, backend, decode_tps, quality_status, flags, rank_group, decode_sort_key, prefill_sort_key,
+     ttft_sort_key, cell, method, created_at, received_at, envelope, reproduction, identity_version)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unknown', '[]', 0, ?, -1, 1.7976931348623157e308, ?, 'measured', ?, ?, '{}', ?, ?)`,
+  );
+  const level = lineages >= 2 ? "reproduced" : "single";
+  for (let i = 0; i < count; i++) {
+    // Spread over the submitted bundles' own range (5 to 14.6 tok/s), so none of them is an outlier.
+    const decode = 5 + ((i * 7919) % 97) / 10;
+    run.run(
+      `f${i.toString(16)}`.padStart(24, "0"),
+      `c${(i % lineages).toString().padStart(23, "0")}`,
+      summary.hardwareSlug,
+      summary.hardwareName,
+      summary.hardwareKind,
+      summary.modelSlug,
+      summary.modelName,
+      summary.quantization,
+      summary.engine,
+      summary.engineVersion,
+      summary.backend,
+      decode,
+      decode,
+      cell,
+      now,
+      now,
+      level,
+      IDENTITY_VERSION,
+    );
+  }
+  recomputeCell(db, cell, now);
+  db.exec("commit");
+  db.close();
+}
+
+/** The cell's stored state and the catalog summaries, from its runs (what a full recompute writes). */
+function recomputeCell(db: DatabaseSync, cell: string, now: string): void {
+  const counts = db
+    .prepare(
+      `select count(*) as n, avg(decode_tps) as mean, count(distinct d.lineage) as lineages, max(decode_tps) as best
+       from runs r join devices d on d.id = r.device_id where r.cell = ?`,
+    )
+    .get(cell) as { n: number; mean: number; lineages: number; best: number };
+  const sd = db
+    .prepare("select sum((decode_tps - ?) * (decode_tps - ?)) as ss from runs where cell = ?")
+    .get(counts.mean, counts.mean, cell) as { ss: number };
+  const [hardwareSlug, modelSlug] = cell.split("|");
+  db.prepare(
+    `insert into cells (cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages,
+     decode_mean, decode_stddev, level, updated_at)
+     values (?, ?, ?, ?, ?, (select quantization from runs where cell = ? limit 1), ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    cell,
+    hardwareSlug ?? "",
+    modelSlug ?? "",
+    counts.n,
+    counts.best,
+    cell,
+    counts.n,
+    counts.lineages,
+    counts.mean,
+    counts.n > 1 ? Math.sqrt(sd.ss / (counts.n - 1)) : null,
+    counts.lineages >= 2 ? "reproduced" : "single",
+    now,
+  );
+  db.prepare("update hardware set run_count = ?, model_count = 1, best_decode_tps = ? where slug = ?").run(
+    counts.n,
+    counts.best,
+    hardwareSlug ?? "",
+  );
+  db.prepare("update models set run_count = ?, hardware_count = 1 where slug = ?").run(counts.n, modelSlug ?? "");
+}
+
+/** Submissions into one cell already holding `count` runs: CPU per bundle, single and in batches. */
+async function cellAt(dir: string, count: number): Promise<CellFigure> {
+  const options = { prefix: "Cell", boards: 1, models: 1, keys: 16, noncePrefix: `cell-${count}` };
+  const bundles = await signBundles(CELL_SUBMISSIONS + 20 + CELL_BATCHES * BATCH_SIZE, options);
+  const next = dispenser(bundles, "cell bundles");
+  log(`a cell of ${count.toLocaleString("en-US")} runs`);
+  return withRegistry(
+    dir,
+    `cell-${count}`,
+    (file) => fillCell(file, count, bundles[0] as SignedBundle),
+    async (url, child) => {
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${url}/v1/runs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: next().body,
+        });
+        await res.arrayBuffer();
+      }
+      const single = await cpuSeries(
+        url,
+        child,
+        Array.from({ length: CELL_SUBMISSIONS }, () => submit(next())),
+        [201],
+      );
+      const batch = await cpuSeries(
+        url,
+        child,
+        Array.from({ length: CELL_BATCHES }, () => batchOf(Array.from({ length: BATCH_SIZE }, next))),
+        [200],
+      );
+      log(
+        `cell of ${count}: single ${single.cpuMs.toFixed(2)} ms CPU, batch ${batch.cpuMs.toFixed(2)} ms CPU a bundle`,
+      );
+      return { runs: count, single, batch };
+    },
+  );
+}
+
+export async function measureRegistry(
+  dir: string,
+  commit: string,
+  parts: { routes: boolean; cells: boolean } = { routes: true, cells: true },
+): Promise<Partial<RegistryFigures>> {
+  const cpus = os.cpus();
+  const machine = `${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} logical CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
+  const figures: Partial<RegistryFigures> = { at: new Date().toISOString(), commit, machine };
+  if (parts.routes) Object.assign(figures, await routes(dir));
+  if (parts.cells) {
+    figures.cells = [];
+    for (const size of CELL_SIZES) figures.cells.push(await cellAt(dir, size));
+  }
+  return figures;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { json: { type: "string" }, commit: { type: "string" }, only: { type: "string" } },
+  });
+  const dir = await mkdtemp(join(os.tmpdir(), "edgebench-bench-registry-"));
+  try {
+    const parts = { routes: values.only !== "cells", cells: values.only !== "routes" };
+    const figures = await measureRegistry(dir, values.commit ?? "working tree", parts);
+    const text = JSON.stringify(figures, null, 2);
+    if (values.json) await writeFile(values.json, `${text}\n`);
+    else process.stdout.write(`${text}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
