@@ -19,6 +19,7 @@ import { summarize } from "../schema/summary.ts";
 import { benchApi } from "./bench-api.ts";
 import { benchCli } from "./bench-cli.ts";
 import { benchLoad, type LoadOptions, loadOptionsFor } from "./bench-load.ts";
+import { benchRegistry } from "./bench-registry.ts";
 import { benchSite } from "./bench-site.ts";
 import { benchStart } from "./bench-start.ts";
 import { formatMarkdown } from "./format-markdown.ts";
@@ -231,8 +232,8 @@ ${fidelityTable.join("\n")}
   }
 }
 
-type SectionName = "measure" | "api" | "load" | "site" | "cli" | "start";
-const SECTION_NAMES: SectionName[] = ["measure", "api", "load", "site", "cli", "start"];
+type SectionName = "measure" | "api" | "registry" | "load" | "site" | "cli" | "start";
+const SECTION_NAMES: SectionName[] = ["measure", "api", "registry", "load", "site", "cli", "start"];
 
 interface BenchArgs {
   only: SectionName | undefined;
@@ -276,6 +277,7 @@ async function main() {
   const runners: Record<SectionName, (dir: string) => Promise<string>> = {
     measure: measureSection,
     api: benchApi,
+    registry: benchRegistry,
     load: (dir) => benchLoad(dir, args.load),
     site: benchSite,
     cli: benchCli,
@@ -297,7 +299,7 @@ async function main() {
   const header = `# Benchmarks
 
 Speed and cost figures live here, not in timed unit tests. Regenerate with \`npm run bench\`
-(it writes this file; \`npm run bench -- --only measure|api|load|site|cli|start\` redoes one section). Figures from a shared
+(it writes this file; \`npm run bench -- --only measure|api|registry|load|site|cli|start\` redoes one section). Figures from a shared
 virtual machine vary from run to run; compare runs made on the same machine.
 
 - Measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, edgebench ${VERSION}
