@@ -6,6 +6,7 @@ import { makeBadge } from "badge-maker";
 import { type Context, Hono } from "hono";
 import { etag } from "hono/etag";
 import { SLUG_PATTERN } from "../../schema/slug.ts";
+import { etagOf, keptAnswer } from "../answer-cache.ts";
 import { resolveSlug } from "../db/aliases.ts";
 import { LEADERBOARD_METRICS, type LeaderboardMetric, leaderboard, type RowRecord } from "../db/runs.ts";
 import type { AppEnv, Database } from "../env.ts";
@@ -119,15 +120,20 @@ const CACHE_CONTROL = `public, max-age=${BADGE_CACHE_SECONDS}, s-maxage=${BADGE_
 export const badgeRoute = new Hono<AppEnv>()
   .use(database, etag())
   .get("/:model/:hardware{[^/]+\\.svg}", async (c) => {
-    const face = await badgeFace(c);
-    // badge-maker escapes label and message as XML text; links are our own URLs made of slugs.
-    const svg = makeBadge({
-      label: face.label,
-      message: face.message,
-      color: face.color,
-      ...(face.link ? { links: [face.link] } : {}),
+    // Drawn once per URL and data version, with its ETag (the etag middleware keeps one it is given).
+    const { body, etag: tag } = await keptAnswer(c, async () => {
+      const face = await badgeFace(c);
+      // badge-maker escapes label and message as XML text; links are our own URLs made of slugs.
+      const svg = makeBadge({
+        label: face.label,
+        message: face.message,
+        color: face.color,
+        ...(face.link ? { links: [face.link] } : {}),
+      });
+      return { body: svg, etag: await etagOf(svg) };
     });
-    return c.body(svg, 200, {
+    return c.body(body, 200, {
+      ...(tag ? { etag: tag } : {}),
       "content-type": "image/svg+xml; charset=utf-8",
       "cache-control": CACHE_CONTROL,
       "x-content-type-options": "nosniff",
