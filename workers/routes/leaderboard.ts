@@ -4,7 +4,7 @@ import { type Leaderboard, ReproductionLevel } from "../../schema/api.ts";
 import { Backend, Engine } from "../../schema/bundle.ts";
 import { normalizeQuantization } from "../../schema/model-identity.ts";
 import { QualityStatus } from "../../schema/summary.ts";
-import { keptAnswer } from "../answer-cache.ts";
+import { answer, keptAnswers } from "../answer-cache.ts";
 import { decodeCursor, encodeCursor, RankCursorSchema } from "../cursor.ts";
 import { resolveSlug } from "../db/aliases.ts";
 import { LEADERBOARD_METRICS, leaderboard, toRunRow } from "../db/runs.ts";
@@ -29,11 +29,10 @@ export const LeaderboardQuery = z.strictObject({
   ...pageQuery,
 });
 
-export const leaderboardRoute = new Hono<AppEnv>().get("/", validQuery(LeaderboardQuery), async (c) => {
-  const q = c.req.valid("query");
+export const leaderboardRoute = new Hono<AppEnv>().get("/", keptAnswers, validQuery(LeaderboardQuery), async (c) => {
   // Kept per URL and data version: a repeat costs one read of the version, not the page's queries.
-  const { body } = await keptAnswer(c, async () => ({ body: JSON.stringify(await leaderboardOf(c, q)) }));
-  return c.body(body, 200, { "content-type": "application/json" });
+  const body = JSON.stringify(await leaderboardOf(c, c.req.valid("query")));
+  return answer(c, body, { "content-type": "application/json" });
 });
 
 async function leaderboardOf(c: Context<AppEnv>, q: z.infer<typeof LeaderboardQuery>): Promise<Leaderboard> {
