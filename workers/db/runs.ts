@@ -1,5 +1,5 @@
 // Queries over runs. Routes call these; no SQL lives in a route handler.
-import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { REPRODUCTION_TOLERANCE, type ReproductionLevel, RunFlag, type RunRow } from "../../schema/api.ts";
 import type { Bundle } from "../../schema/bundle.ts";
 import { annotations, cells, devices, hardware, models, type RunRecord, runs } from "../../schema/db.ts";
@@ -191,6 +191,10 @@ export interface LeaderboardQuery {
  * or model filter it walks one index in order and stops after limit + 1 rows.
  */
 export function leaderboardQuery(db: Database, q: LeaderboardQuery) {
+  return leaderboardSelect(db, q, q.limit + 1);
+}
+
+function leaderboardSelect(db: Database, q: LeaderboardQuery, limit: number | Placeholder) {
   const { column, descending } = METRIC_ORDER[q.metric];
   const conditions: (SQL | undefined)[] = [
     isNull(runs.hiddenReason),
@@ -220,14 +224,64 @@ export function leaderboardQuery(db: Database, q: LeaderboardQuery) {
     .from(runs)
     .where(and(...conditions))
     .orderBy(asc(runs.rankGroup), descending ? desc(column) : asc(column), asc(runs.id))
-    .limit(q.limit + 1);
+    .limit(limit);
+}
+
+/** The filters a leaderboard query may have: which of them it has (and the metric, and a cursor) is its shape. */
+const LEADERBOARD_FILTERS = [
+  "hardware",
+  "model",
+  "quantization",
+  "engine",
+  "backend",
+  "kind",
+  "hostCpu",
+  "quality",
+  "reproduction",
+] as const;
+
+type PreparedLeaderboard = ReturnType<ReturnType<typeof leaderboardSelect>["prepare"]>;
+
+/**
+ * The leaderboard statement of each shape, built by drizzle once with placeholders and prepared for the
+ * D1 binding it was built for (by binding: a request's binding may be another object than the last's).
+ */
+const preparedLeaderboards = new WeakMap<object, Map<string, PreparedLeaderboard>>();
+
+function preparedLeaderboard(db: Database, q: LeaderboardQuery): PreparedLeaderboard {
+  let shape = `${q.metric}${q.after ? " after" : ""}`;
+  for (const name of LEADERBOARD_FILTERS) if (q[name]) shape += ` ${name}`;
+  let byShape = preparedLeaderboards.get(db.$client);
+  if (!byShape) {
+    byShape = new Map();
+    preparedLeaderboards.set(db.$client, byShape);
+  }
+  let statement = byShape.get(shape);
+  if (!statement) {
+    // Placeholders where the values go: drizzle binds them as given, as it binds these columns' values.
+    const slot = (name: string) => sql.placeholder(name) as unknown as string;
+    const shaped: Record<string, unknown> = { metric: q.metric, limit: 0 };
+    for (const name of LEADERBOARD_FILTERS) if (q[name]) shaped[name] = slot(name);
+    if (q.after)
+      shaped.after = { rankGroup: slot("afterRankGroup"), sortKey: slot("afterSortKey"), id: slot("afterId") };
+    statement = leaderboardSelect(db, shaped as unknown as LeaderboardQuery, sql.placeholder("limit")).prepare();
+    byShape.set(shape, statement);
+  }
+  return statement;
 }
 
 export async function leaderboard(
   db: Database,
   q: LeaderboardQuery,
 ): Promise<{ rows: RowRecord[]; next: RankCursor | null }> {
-  const found = await leaderboardQuery(db, q);
+  const values: Record<string, unknown> = { limit: q.limit + 1 };
+  for (const name of LEADERBOARD_FILTERS) if (q[name]) values[name] = q[name];
+  if (q.after) {
+    values.afterRankGroup = q.after.rankGroup;
+    values.afterSortKey = q.after.sortKey;
+    values.afterId = q.after.id;
+  }
+  const found: RowRecord[] = await preparedLeaderboard(db, q).all(values);
   const rows = found.slice(0, q.limit);
   const last = rows.at(-1);
   const key = { decode_tps: "decodeSortKey", prefill_tps: "prefillSortKey", ttft_ms: "ttftSortKey" } as const;
