@@ -6,6 +6,7 @@ import { makeBadge } from "badge-maker";
 import { type Context, Hono } from "hono";
 import { etag } from "hono/etag";
 import { SLUG_PATTERN } from "../../schema/slug.ts";
+import { answer, etagOf, keptAnswers } from "../answer-cache.ts";
 import { resolveSlug } from "../db/aliases.ts";
 import { LEADERBOARD_METRICS, type LeaderboardMetric, leaderboard, type RowRecord } from "../db/runs.ts";
 import type { AppEnv, Database } from "../env.ts";
@@ -118,7 +119,7 @@ const CACHE_CONTROL = `public, max-age=${BADGE_CACHE_SECONDS}, s-maxage=${BADGE_
 
 export const badgeRoute = new Hono<AppEnv>()
   .use(database, etag())
-  .get("/:model/:hardware{[^/]+\\.svg}", async (c) => {
+  .get("/:model/:hardware{[^/]+\\.svg}", keptAnswers, async (c) => {
     const face = await badgeFace(c);
     // badge-maker escapes label and message as XML text; links are our own URLs made of slugs.
     const svg = makeBadge({
@@ -127,12 +128,14 @@ export const badgeRoute = new Hono<AppEnv>()
       color: face.color,
       ...(face.link ? { links: [face.link] } : {}),
     });
-    return c.body(svg, 200, {
+    // Kept per URL and data version with its ETag, which the etag middleware then need not hash again.
+    return answer(c, svg, {
       "content-type": "image/svg+xml; charset=utf-8",
       "cache-control": CACHE_CONTROL,
       "x-content-type-options": "nosniff",
       // An SVG opened on its own is a document: let it draw, never run script or load anything.
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+      etag: await etagOf(svg),
     });
   })
   .get("/:model/:hardware{[^/]+\\.json}", async (c) => {

@@ -1,9 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod";
 import { type Leaderboard, ReproductionLevel } from "../../schema/api.ts";
 import { Backend, Engine } from "../../schema/bundle.ts";
 import { normalizeQuantization } from "../../schema/model-identity.ts";
 import { QualityStatus } from "../../schema/summary.ts";
+import { answer, keptAnswers } from "../answer-cache.ts";
 import { decodeCursor, encodeCursor, RankCursorSchema } from "../cursor.ts";
 import { resolveSlug } from "../db/aliases.ts";
 import { LEADERBOARD_METRICS, leaderboard, toRunRow } from "../db/runs.ts";
@@ -28,8 +29,13 @@ export const LeaderboardQuery = z.strictObject({
   ...pageQuery,
 });
 
-export const leaderboardRoute = new Hono<AppEnv>().get("/", validQuery(LeaderboardQuery), async (c) => {
-  const q = c.req.valid("query");
+export const leaderboardRoute = new Hono<AppEnv>().get("/", keptAnswers, validQuery(LeaderboardQuery), async (c) => {
+  // Kept per URL and data version: a repeat costs one read of the version, not the page's queries.
+  const body = JSON.stringify(await leaderboardOf(c, c.req.valid("query")));
+  return answer(c, body, { "content-type": "application/json" });
+});
+
+async function leaderboardOf(c: Context<AppEnv>, q: z.infer<typeof LeaderboardQuery>): Promise<Leaderboard> {
   const hardware = q.hardware ? await resolveSlug(c.var.db, "hardware", q.hardware) : undefined;
   const model = q.model ? await resolveSlug(c.var.db, "model", q.model) : undefined;
   // Runs store the normalized spelling (schema/model-identity.ts): "q4_k_m" and "Q4_K - Medium" find Q4_K_M.
@@ -41,12 +47,12 @@ export const leaderboardRoute = new Hono<AppEnv>().get("/", validQuery(Leaderboa
     quantization,
     after: decodeCursor(q.cursor, RankCursorSchema),
   });
-  const body: Leaderboard = {
+  const base = publicBase(c);
+  return {
     hardware: hardware ?? null,
     model: model ?? null,
     metric: q.metric,
-    items: page.rows.map((row) => toRunRow(row, publicBase(c))),
+    items: page.rows.map((row) => toRunRow(row, base)),
     nextCursor: page.next ? encodeCursor(page.next) : null,
   };
-  return c.json(body);
-});
+}
