@@ -5,7 +5,7 @@
 // `node scripts/bench-registry.ts [--json FILE]` (the figures as JSON, e.g. to keep a "before"), or
 // as the `registry` section of `npm run bench`.
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -17,6 +17,7 @@ import { canonicalJson, Envelope, runIdOfCanonical, verifyEnvelope } from "../sc
 import { cellOf, IDENTITY_VERSION, summarize } from "../schema/summary.ts";
 import { freePort, type SignedBundle, signBundles } from "../test/support/load.ts";
 import { EMPTY_CELL, plausibilityFlags } from "../workers/plausibility.ts";
+import { treeCpuMs } from "./bench-site.ts";
 import { applyMigrations, buildWorker, liftedLimitsConfig, localD1File, startWorker } from "./local-registry.ts";
 
 const log = (line: string) => process.stderr.write(`bench: registry: ${line}\n`);
@@ -67,32 +68,8 @@ export interface RegistryFigures {
   cells: CellFigure[];
 }
 
-/** CPU time (user + system) of every workerd process under `root`, in ms (Linux /proc). */
-async function workerdCpuMs(root: number): Promise<number> {
-  const parents = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const fields = stat.slice(close + 2).split(" ");
-      parents.set(Number(entry), Number(fields[1]));
-      if (stat.slice(stat.indexOf("(") + 1, close) === "workerd") {
-        cpu.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
-      }
-    } catch {
-      // the process has ended
-    }
-  }
-  const under = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p) ?? 0, hops++) if (p === root) return true;
-    return false;
-  };
-  let total = 0;
-  for (const [pid, ms] of cpu) if (under(pid)) total += ms;
-  return total;
-}
+/** CPU time of every workerd process of the registry, in ms. */
+const workerdCpuMs = (root: number) => treeCpuMs(root, "workerd");
 
 interface Request {
   method: "GET" | "POST";

@@ -28,7 +28,7 @@ const fmt = (n: number, digits = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** CPU time (user + system) of every process under `root` whose name is `name`, in ms (Linux /proc). */
-async function treeCpuMs(root: number, name: string): Promise<number> {
+export async function treeCpuMs(root: number, name: string): Promise<number> {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
   const cpu = new Map<number, number>();

@@ -6,7 +6,9 @@
 // gets an answer made before it.
 import type { Context, MiddlewareHandler } from "hono";
 import { BoundedMap } from "../schema/bounded-map.ts";
+import { toHex } from "../schema/signing.ts";
 import type { AppEnv } from "./env.ts";
+import { dataVersion } from "./middleware/data-version.ts";
 
 interface KeptAnswer {
   body: string;
@@ -19,15 +21,12 @@ const kept = new BoundedMap<string, KeptAnswer>(8 * 2 ** 20, (answer) => answer.
 /** The key each request that missed is to be kept under, for `answer`. */
 const pending = new WeakMap<Request, string>();
 
-const DATA_VERSION = "select version from data_version where id = 1";
-
 /**
  * Before the route's validation: a request whose URL was answered at the current data version gets
  * that answer again (only 200s made by `answer` are kept, so never one a validation would refuse).
  */
 export const keptAnswers: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const row = await c.env.DB.prepare(DATA_VERSION).first<{ version: number }>();
-  const key = `${row?.version ?? 0} ${c.req.url}`;
+  const key = `${await dataVersion(c.env.DB)} ${c.req.url}`;
   const hit = kept.get(key);
   if (hit) return c.body(hit.body, 200, hit.headers);
   pending.set(c.req.raw, key);
@@ -43,8 +42,5 @@ export function answer(c: Context<AppEnv>, body: string, headers: Record<string,
 
 /** The ETag hono's etag middleware computes for a body: its SHA-1 in hex, quoted. */
 export async function etagOf(body: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(body)));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return `"${hex}"`;
+  return `"${toHex(new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(body))))}"`;
 }

@@ -7,6 +7,17 @@ import type { AppEnv } from "../env.ts";
 
 export const BUMP_DATA_VERSION = "update data_version set version = version + 1 where id = 1";
 
+/** What dataVersion needs of a D1 binding (the site types its binding as just this much). */
+interface VersionReader {
+  prepare(sql: string): { first<T>(): Promise<T | null> };
+}
+
+/** The data version the site's pages and the API's kept answers are keyed by: one row. */
+export async function dataVersion(db: VersionReader): Promise<number> {
+  const row = await db.prepare("select version from data_version where id = 1").first<{ version: number }>();
+  return row?.version ?? 0;
+}
+
 /** The bump as a statement to put in a route's own write batch: the same transaction, no call of its own. */
 export const bumpStatement = (c: Context<AppEnv>) => c.env.DB.prepare(BUMP_DATA_VERSION);
 

@@ -8,6 +8,7 @@ import { env, waitUntil } from "cloudflare:workers";
 import { getFetchState } from "astro/hono";
 import type { MiddlewareHandler } from "hono";
 import { BoundedMap } from "../../../schema/bounded-map.ts";
+import { dataVersion } from "../../../workers/middleware/data-version.ts";
 import headersFile from "../../public/_headers?raw";
 import { BUILD_ID } from "./build-id.ts";
 
@@ -31,7 +32,6 @@ export function parseHeadersFile(text: string): [string, string][] {
 const SITE_HEADERS = parseHeadersFile(headersFile);
 
 type SiteMiddleware = MiddlewareHandler;
-type Database = NonNullable<typeof env.DB>;
 
 /** The site's Content-Security-Policy and the rest of _headers, on pages rendered here too. */
 export function siteHeaders(): SiteMiddleware {
@@ -41,12 +41,6 @@ export function siteHeaders(): SiteMiddleware {
     for (const [name, value] of SITE_HEADERS) res.headers.set(name, value);
     c.res = res;
   };
-}
-
-/** The data version: one row, bumped by trigger on every write a page could show. */
-export async function dataVersion(db: Database): Promise<number> {
-  const row = await db.prepare("select version from data_version where id = 1").first<{ version: number }>();
-  return row?.version ?? 0;
 }
 
 /** How long a data center keeps a rendered page for one data version (a new version is a new key). */
