@@ -51,8 +51,6 @@ export interface Prepared extends Submission {
   versionKey: string | null;
   /** The submitter: the first key of the device's rotation chain. */
   lineage: string;
-  /** The other ranked runs of its cell the decision compared this one with (stored, then earlier in the batch). */
-  cellStats: CellStats;
   summary: RunSummary;
   flags: RunFlag[];
   rankGroup: 0 | 1;
@@ -176,7 +174,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     const known = device.get(s.deviceId);
     const lineage = known?.lineage ?? s.deviceId;
     const others = cellStats.get(cell) ?? EMPTY_CELL;
-    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell, cellStats: others };
+    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell };
     if (known?.status === "revoked") {
       decisions[index] = refusal(
         apiError("key_revoked", `key ${s.deviceId} was revoked on ${known.statusAt}; runs it signs are refused`),
