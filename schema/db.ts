@@ -190,6 +190,11 @@ export const cells = sqliteTable(
      * the lineage means decide the level. In the cell's own row, so a new run writes one row here.
      */
     lineageSums: text("lineage_sums").notNull().default("{}"),
+    /**
+     * Two lineages whose means agree (JSON ["<lineage>", "<lineage>"]), null when none do: the witness
+     * of a reproduced level, so a new run re-checks the level against it instead of every lineage.
+     */
+    agreeingPair: text("agreeing_pair"),
     level: text("level", { enum: REPRODUCTION_LEVELS }).notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -172,7 +172,7 @@ async function ingest(dir: string, config: string) {
     demoKeyDir: join(dir, "key"),
     configPath: config,
   });
-  // Stopped whatever happens: a wrangler dev left running would hold its port and workerd.
+  // Stopped whatever happens: a Worker left running would hold its port and workerd.
   try {
     const queue = [...envelopes];
     const concurrency = 8;
@@ -220,7 +220,7 @@ async function ingest(dir: string, config: string) {
             const answer = BatchResponse.parse(await res.json());
             batchCreated += answer.created;
             for (const item of answer.items) {
-              // A 200 is a resend of stored bytes (wrangler dev's proxy may retry a request it forwarded).
+              // A 200 is a resend of stored bytes (a client may retry a request whose answer it lost).
               const outcome =
                 "error" in item
                   ? `${item.status} ${item.error.code}: ${item.error.message}`
@@ -422,7 +422,7 @@ async function readCost(dir: string, config: string, sizes: number[]) {
       startupTimeoutMs: 900_000,
     });
     try {
-      log(`read cost: wrangler dev answered after ${fmt((performance.now() - opened) / 1000)} s on ${size} runs`);
+      log(`read cost: the Worker answered after ${fmt((performance.now() - opened) / 1000)} s on ${size} runs`);
       for (const row of rows.filter((r) => r.size === size)) {
         const query = row.query.startsWith("model") ? "model=model-14" : "hardware=hw-7";
         const metric = row.query.endsWith("ttft") ? "ttft_ms" : "decode_tps";
@@ -459,7 +459,7 @@ export async function benchApi(dir: string): Promise<string> {
 **Ingest** on the local runtime (workerd + local D1; rate limits lifted): ${i.n} distinct signed bundles from one
 client on the same machine, one at a time (\`POST /v1/runs\`) and, with ${i.n} other bundles, in batches of ${r.batchSize}
 (\`POST /v1/runs/batch\`, one key per batch, as \`edgebench import --submit\` and \`outbox flush\` send them); each
-through \`wrangler dev\` (HTTP) and, in the same run, through the same handlers called directly inside workerd, one
+through the local Worker (HTTP, workerd via Miniflare) and, in the same run, through the same handlers called directly inside workerd, one
 request after another (\`test/bench/ingest-in-runtime.test.ts\`, after 100 warm-up bundles). p50/p99 are per request.
 Each is compared with the floor that commits as it does: one bundle a transaction, or ${r.batchSize}. This VM's speed drifts
 by tens of percent from minute to minute, so the batches over HTTP, the in-runtime figures and the floors are taken
@@ -467,13 +467,13 @@ in ${ROUNDS} rounds (in-runtime and floors in alternation) and each is given as 
 
 | | bundles/s | p50 | p99 | ratio to its floor (target ≥ 0.5) |
 |---|---|---|---|---|
-| \`POST /v1/runs\` over HTTP on \`wrangler dev\`, 8 requests in flight | ${fmt(i.throughput)} | ${fmt(i.p50)} ms | ${fmt(i.p99)} ms | ${ratio(i.throughput, i.floorRate)} |
+| \`POST /v1/runs\` over HTTP on the local Worker (workerd via Miniflare), 8 requests in flight | ${fmt(i.throughput)} | ${fmt(i.p50)} ms | ${fmt(i.p99)} ms | ${ratio(i.throughput, i.floorRate)} |
 | \`POST /v1/runs\` inside workerd, no HTTP server, sequential | ${fmt(r.count / (r.ms / 1000))} | | | ${ratio(r.count / (r.ms / 1000), i.floorRate)} |
 | floor: Ed25519 verification + zod validation + the same rows (run, device, hardware, model, cell, catalog summaries) into plain SQLite (node:sqlite), one bundle a transaction | ${fmt(i.floorRate)} | | | 1 |
-| \`POST /v1/runs/batch\` (${r.batchSize} a request) over HTTP on \`wrangler dev\`, ${i.batch.concurrency} requests in flight | ${fmt(i.batch.throughput)} | ${fmt(i.batch.p50)} ms | ${fmt(i.batch.p99)} ms | ${ratio(i.batch.throughput, i.batchFloorRate)} |
+| \`POST /v1/runs/batch\` (${r.batchSize} a request) over HTTP on the local Worker (workerd via Miniflare), ${i.batch.concurrency} requests in flight | ${fmt(i.batch.throughput)} | ${fmt(i.batch.p50)} ms | ${fmt(i.batch.p99)} ms | ${ratio(i.batch.throughput, i.batchFloorRate)} |
 | \`POST /v1/runs/batch\` (${r.batchSize} a request) inside workerd, no HTTP server, sequential | ${fmt(inRuntimeBatchRate)} | | | ${ratio(inRuntimeBatchRate, i.batchFloorRate)} |
 | floor, ${r.batchSize} bundles a transaction | ${fmt(i.batchFloorRate)} | | | 1 |
-| for scale: a request the Worker answers without D1, over HTTP on \`wrangler dev\` | ${fmt(i.trivialRate)} | | | |
+| for scale: a request the Worker answers without D1, over HTTP on the local Worker (workerd via Miniflare) | ${fmt(i.trivialRate)} | | | |
 
 ${i.failed ? `${i.failed} single requests did not answer 201.` : "Every single request answered 201"}; the batches stored ${i.batch.created} of ${ROUNDS * i.n} over HTTP${i.batch.refusals.length ? ` (the others: ${i.batch.refusals.join("; ")})` : ""} and ${r.batchCreated} of ${i.n} a round in the runtime.
 
@@ -491,7 +491,7 @@ The decision reads D1 once and writes once whatever the batch size, each bundle 
 **Leaderboard read cost**: synthetic runs (100 boards × 200 models, 1 in 17 failing quality) written straight into
 the local D1 database; \`rows_read\` is D1's own count for the leaderboard's SQL (the same query builder the route
 uses, \`leaderboardQuery\` in \`workers/db/runs.ts\`); p50 over 30 queries through the D1 binding and over HTTP
-(\`GET /v1/leaderboard?…&limit=50\` on \`wrangler dev\`). Target: rows read ≤ 2 × rows returned.
+(\`GET /v1/leaderboard?…&limit=50\` on the local Worker). Target: rows read ≤ 2 × rows returned.
 
 | runs | query | rows returned | rows read | read ÷ returned | p50 (D1) | p50 (HTTP) |
 |---|---|---|---|---|---|---|

@@ -355,7 +355,7 @@ ${fmt(r.loadAverage[0], 2)} as the traffic started and ${fmt(r.loadAverage[1], 2
 
 Sustained mixed traffic for ${r.options.seconds} s on loopback from [autocannon](https://github.com/mcollina/autocannon)
 (programmatic API, ${r.options.connections} connections, one request in flight on each) against the local registry
-(\`wrangler dev\` of the Worker \`astro build\` makes: workerd + local D1, rate limits lifted), which held
+(Miniflare serving the Worker \`astro build\` makes: workerd + local D1, rate limits lifted), which held
 ${r.preloaded} runs at the start. Pages are rendered on demand and cached by data version, so every accepted
 submission makes the next read of each page a fresh render. One request in five is a submission of a distinct pre-signed bundle; one submission in ${REPEAT_EVERY} re-sends a bundle sent
 shortly before, on purpose (answered 200 "already stored", or 201 to whichever copy was first when both were in

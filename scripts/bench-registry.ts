@@ -16,6 +16,7 @@ import { Bundle } from "../schema/bundle.ts";
 import { canonicalJson, Envelope, runIdOfCanonical, verifyEnvelope } from "../schema/signing.ts";
 import { cellOf, IDENTITY_VERSION, summarize } from "../schema/summary.ts";
 import { freePort, type SignedBundle, signBundles } from "../test/support/load.ts";
+import { agreeingPairSql } from "../workers/db/runs.ts";
 import { EMPTY_CELL, plausibilityFlags } from "../workers/plausibility.ts";
 import { treeCpuMs } from "./bench-site.ts";
 import { applyMigrations, buildWorker, liftedLimitsConfig, localD1File, startWorker } from "./local-registry.ts";
@@ -369,9 +370,15 @@ function recomputeCell(db: DatabaseSync, cell: string, now: string): void {
     counts.mean * counts.n,
     sd.ss,
     sums.sums,
-    counts.lineages >= 2 ? "reproduced" : "single",
+    "single",
     now,
   );
+  // The level and its witness as the registry works them out from the lineage sums.
+  const pair = agreeingPairSql("lineage_sums");
+  db.prepare(
+    `update cells set agreeing_pair = ${pair},
+     level = case when lineages < 2 then 'single' when ${pair} is null then 'disputed' else 'reproduced' end where cell = ?`,
+  ).run(cell);
   db.prepare("update hardware set run_count = ?, model_count = 1, best_decode_tps = ? where slug = ?").run(
     counts.n,
     counts.best,

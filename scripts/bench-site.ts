@@ -214,7 +214,7 @@ version; the static build holds only what does not grow with the data (the 404 p
 Each size is a fresh local D1 holding that many synthetic runs, all on one board, so its leaderboard is the
 largest there can be; every run stores the same real signed envelope (the 40 KB bundle \`edgebench run\` wrote
 on an H200, \`test/fixtures/gpu/\`, with a roofline added) and a quality score, so the leaderboard page draws
-both its charts (speed against quality, roofline efficiency) and the run page every section. \`wrangler dev\` serves the build; each
+both its charts (speed against quality, roofline efficiency) and the run page every section. Miniflare (scripts/serve-worker.ts) serves the build; each
 series is up to ${REQUESTS} requests (n) one after another from this machine. A cold request is a page's first
 render: another run's page, or another page of the leaderboard (other runs, so its two charts are drawn too). A
 re-render is the leaderboard's first page again under a new cache key (a query the page ignores), as every page is

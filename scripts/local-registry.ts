@@ -1,5 +1,6 @@
 // The local registry on the embedded default: D1 migrations, the Worker (API, badges and the
-// on-demand site, built by `astro build`) under `wrangler dev` (workerd + local SQLite), and the seed
+// on-demand site, built by `astro build`) served by Miniflare (scripts/serve-worker.ts: workerd + local
+// SQLite, as under `wrangler dev` but without its proxy), and the seed
 // runs signed with a demo key. Used by `npm start` and by the tests, each with its own port and state
 // directory.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -99,23 +100,19 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** `wrangler dev` on loopback with a local D1 under `persistTo`: node's arguments. */
-export function wranglerDevArgs(
+/**
+ * The Worker on loopback with a local D1 under `persistTo`, served by Miniflare (scripts/serve-worker.ts):
+ * node's arguments.
+ */
+export function workerHostArgs(
   options: Pick<LocalRegistryOptions, "port" | "persistTo" | "configPath" | "adminToken">,
 ): string[] {
   return [
-    WRANGLER,
-    "dev",
-    "--local",
-    "--ip",
-    "127.0.0.1",
+    join(ROOT, "scripts", "serve-worker.ts"),
     "--port",
     String(options.port),
     "--persist-to",
     options.persistTo,
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "warn",
     "--config",
     options.configPath,
     ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
@@ -123,7 +120,7 @@ export function wranglerDevArgs(
 }
 
 export async function startWorker(options: LocalRegistryOptions): Promise<RunningWorker> {
-  const child = spawn(process.execPath, wranglerDevArgs(options), {
+  const child = spawn(process.execPath, workerHostArgs(options), {
     cwd: ROOT,
     env: { ...process.env, ...OFFLINE_ENV },
     stdio: ["ignore", "pipe", "pipe"],
@@ -147,7 +144,7 @@ export async function startWorker(options: LocalRegistryOptions): Promise<Runnin
   const startupMs = options.startupTimeoutMs ?? 90_000;
   const deadline = Date.now() + startupMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`the Worker exited with ${child.exitCode}:\n${output}`);
     try {
       // A route that reads no table: on a big database, a probe that queries would pile up slow queries.
       const res = await fetch(`${url}/v1/openapi.json`, { signal: AbortSignal.timeout(2000) });
@@ -157,7 +154,7 @@ export async function startWorker(options: LocalRegistryOptions): Promise<Runnin
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer on ${url} within ${startupMs / 1000} s:\n${output}`);
+      throw new Error(`the Worker did not answer on ${url} within ${startupMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -285,7 +282,7 @@ const BUILD_CACHE = join(ROOT, "node_modules", ".cache", "edgebench-worker");
  * The Worker, API and site together, built by `astro build` (the Cloudflare adapter), once per state
  * of its sources: the build holds no data (every page that shows data is rendered on demand), so
  * every registry on this machine, the tests' and `npm start`'s, runs the same build. Returns the
- * wrangler configuration the build wrote, for `wrangler dev --config`.
+ * wrangler configuration the build wrote, for scripts/serve-worker.ts (or `wrangler dev --config`).
  */
 export async function buildWorker(options: { onBuildProcess?: (child: ChildProcess) => void } = {}): Promise<string> {
   const dir = join(BUILD_CACHE, await sourcesDigest());

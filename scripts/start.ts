@@ -62,7 +62,7 @@ try {
       return buildWorker();
     })(),
   ]);
-  console.log("edgebench: starting the Worker (wrangler dev, local D1)…");
+  console.log("edgebench: starting the Worker (workerd, local D1)…");
   const adminToken = await localAdminToken();
   worker = await startWorker({ port, persistTo, configPath, demoKeyDir, adminToken });
   const rekeyed = await rekeyStoredRuns(worker.url, adminToken);

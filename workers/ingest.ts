@@ -6,7 +6,7 @@
 import type { D1PreparedStatement } from "@cloudflare/workers-types";
 import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
-import { MAX_BATCH_RUNS, type RunFlag } from "../schema/api.ts";
+import { MAX_BATCH_RUNS, REPRODUCTION_TOLERANCE, type RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
 import { cells, devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
@@ -15,9 +15,9 @@ import { versionKey } from "../schema/version-key.ts";
 import type { Database } from "./db/database.ts";
 import { applyMerges, mergeTargetsQuery } from "./db/rekey.ts";
 import {
+  agreeingPairSql,
   annotationsQuery,
   levelCopies,
-  levelOfCellSql,
   modelCatalogRow,
   parameterChunks,
   sortKeys,
@@ -313,7 +313,7 @@ export async function storeRuns(
       statements.push(
         d1
           .prepare(CELL_ADD_RANKED(guardSql))
-          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, `$."${p.lineage}"`, ...guard),
+          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, p.lineage, ...guard),
       );
     } else {
       statements.push(
@@ -371,20 +371,45 @@ const GUARD = "not exists (select 1 from runs where id = ?)";
 const GUARD_WITH_NONCE = `${GUARD} and not exists (select 1 from runs where device_id = ? and nonce = ?)`;
 
 const CELL_COLUMNS =
-  "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, level, updated_at";
+  "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, agreeing_pair, level, updated_at";
+
+/** Whether two means agree within the tolerance, as the level's JS check (levelOf) has it. */
+const agreeSql = (a: string, b: string) => `(abs(${a} - ${b}) <= ${REPRODUCTION_TOLERANCE} * max(${a}, ${b}))`;
 
 /**
- * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: the JSON
- * path of its lineage): the count, sum, mean and Welford's M2 (the standard deviation needs no other
- * run), its lineage's runs and sum, and the lineages and level from those. SQLite evaluates every
- * SET expression on the row as it was, so the new lineage sums are written out where they are read.
+ * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: its lineage):
+ * the count, sum, mean and Welford's M2 (the standard deviation needs no other run), its lineage's
+ * runs and sum, the lineage count, and the level from the stored witness (two lineages that agree).
+ * Only pairs with the run's lineage can change, so the level reads one other lineage, not every one:
+ * with no witness, none agreed, and only the run's lineage can now agree with one (one pass, no
+ * sort); a witness without the run's lineage still holds; one with it holds if its partner still
+ * agrees. Only a witness broken by its own lineage's move makes a full pass over the lineages.
+ * SQLite evaluates every SET expression on the row as it was, so the new values are spelled where read.
  */
 const CELL_ADD_RANKED = (guard: string) => {
   const x = "excluded.decode_sum";
+  const old = "cells.lineage_sums";
+  const path = (lineage: string) => `('$."' || ${lineage} || '"')`;
+  const oldRuns = `coalesce(json_extract(${old}, ${path("?7")} || '[0]'), 0)`;
+  const oldSum = `coalesce(json_extract(${old}, ${path("?7")} || '[1]'), 0)`;
+  const lineages = `(cells.lineages + (json_type(${old}, ${path("?7")}) is null))`;
+  const mean = `((${oldSum} + ${x}) / (${oldRuns} + 1))`;
+  const sums = `json_set(${old}, ${path("?7")}, json_array(${oldRuns} + 1, ${oldSum} + ${x}))`;
   const m2 = `(case when cells.runs = 0 then 0 else cells.decode_m2 + (${x} - cells.decode_sum / cells.runs) * (${x} - (cells.decode_sum + ${x}) / (cells.runs + 1)) end)`;
-  const sums = `json_set(cells.lineage_sums, ?7, json_array(coalesce(json_extract(cells.lineage_sums, ?7 || '[0]'), 0) + 1, coalesce(json_extract(cells.lineage_sums, ?7 || '[1]'), 0) + ${x}))`;
+  const witness = "cells.agreeing_pair";
+  const [first, second] = [`json_extract(${witness}, '$[0]')`, `json_extract(${witness}, '$[1]')`];
+  const partner = `(case when ${first} = ?7 then ${second} else ${first} end)`;
+  const meanOf = (lineage: string) =>
+    `(json_extract(${old}, ${path(lineage)} || '[1]') / json_extract(${old}, ${path(lineage)} || '[0]'))`;
+  const entryMean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
+  const pair = `(case
+       when ${lineages} < 2 then null
+       when ${witness} is null then (select json_array(?7, key) from json_each(${old}) where key != ?7 and ${agreeSql(entryMean, mean)} limit 1)
+       when ?7 not in (${first}, ${second}) then ${witness}
+       when ${agreeSql(mean, meanOf(partner))} then ${witness}
+       else ${agreeingPairSql(sums)} end)`;
   return `insert into cells (${CELL_COLUMNS})
-   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ?7, json_array(1, ?4)), 'single', ?6 where ${guard}
+   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ${path("?7")}, json_array(1, ?4)), null, 'single', ?6 where ${guard}
    on conflict (cell) do update set
      visible_runs = cells.visible_runs + 1,
      best_decode_tps = max(coalesce(cells.best_decode_tps, ${x}), ${x}),
@@ -395,15 +420,16 @@ const CELL_ADD_RANKED = (guard: string) => {
      decode_m2 = ${m2},
      decode_stddev = case when cells.runs = 0 then null else sqrt(max(0, ${m2}) / cells.runs) end,
      lineage_sums = ${sums},
-     lineages = (select count(*) from json_each(${sums})),
-     level = ${levelOfCellSql(sums)},
+     lineages = ${lineages},
+     agreeing_pair = ${pair},
+     level = case when ${lineages} < 2 then 'single' when ${pair} is null then 'disputed' else 'reproduced' end,
      updated_at = excluded.updated_at`;
 };
 
 /** A run ranked apart, or without a decode speed: it counts among the cell's visible runs only. */
 const CELL_ADD_UNRANKED = (guard: string) =>
   `insert into cells (${CELL_COLUMNS})
-   select ?, ?, ?, 1, null, ?, 0, 0, null, null, 0, 0, '{}', 'single', ? where ${guard}
+   select ?, ?, ?, 1, null, ?, 0, 0, null, null, 0, 0, '{}', null, 'single', ? where ${guard}
    on conflict (cell) do update set
      visible_runs = cells.visible_runs + 1,
      quantization = coalesce(cells.quantization, excluded.quantization),

@@ -1,4 +1,4 @@
-// Faults a registry meets in the field, on the real local runtime (wrangler dev: workerd + local D1):
+// Faults a registry meets in the field, on the real local runtime (Miniflare: workerd + local D1):
 // the Worker killed outright in the middle of a stream of submissions, a client that hangs up in the
 // middle of its upload, and the CLI's outbox delivering with two processes at once while the registry
 // is down, comes up, and goes down again mid-flush. Whatever happens, every bundle ends up stored

@@ -1,4 +1,4 @@
-// The key commands as a user runs them, against a real local registry (wrangler dev on a local D1):
+// The key commands as a user runs them, against a real local registry (workerd on a local D1):
 // `key rotate` switches the key file only once the registry accepted, `retract` withdraws a run,
 // `key revoke` shuts the key out; with the registry unreachable nothing changes locally.
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";

@@ -1,5 +1,5 @@
 // Global setup of the browser suite (vitest project "browser"), run once in Node before any test
-// file: one local registry (D1 migrations, wrangler dev on a free port, temp dirs), the seed runs,
+// file: one local registry (D1 migrations, the Worker on a free port, temp dirs), the seed runs,
 // the hostile bundles of test/browser/escaping.test.ts, one site build, and one Chromium that every
 // test file connects to. What the tests need to know (URLs, ids, slugs) is handed over with provide().
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";

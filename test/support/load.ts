@@ -1,13 +1,13 @@
 // Shared by the load benchmark (scripts/bench-load.ts) and the fault tests (test/node/faults.test.ts):
 // many distinct signed bundles with their expected run ids, a local registry that can be killed
-// outright (SIGKILL on wrangler dev's whole process group) and started again on the same state, and
+// outright (SIGKILL on the Worker host's whole process group) and started again on the same state, and
 // the list of stored run ids read back through the export.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { RunRow } from "../../schema/api.ts";
 import { type Envelope, generateKeyPair, type KeyPair, runIdOf, signPayload } from "../../schema/signing.ts";
 import { hardwareSlug, modelSlug } from "../../schema/slug.ts";
-import { OFFLINE_ENV, ROOT, wranglerDevArgs } from "../../scripts/local-registry.ts";
+import { OFFLINE_ENV, ROOT, workerHostArgs } from "../../scripts/local-registry.ts";
 import { makeBundle } from "./bundles.ts";
 
 export async function freePort(): Promise<number> {
@@ -88,8 +88,8 @@ export interface KillableRegistryOptions {
 }
 
 /**
- * `wrangler dev` in its own process group, so that the whole of it (wrangler's Node process and
- * the workerd it runs) can be killed at once without a chance to clean up, like a crash or a power
+ * The local registry (scripts/serve-worker.ts) in its own process group, so that the whole of it (the
+ * Node process and the workerd it runs) can be killed at once without a chance to clean up, like a crash or a power
  * cut, and nothing of it outlives the test.
  */
 export class KillableRegistry {
@@ -113,7 +113,7 @@ export class KillableRegistry {
 
   async start(timeoutMs = 90_000): Promise<void> {
     if (this.running) throw new Error("the registry is already running");
-    const child = spawn(process.execPath, wranglerDevArgs(this.options), {
+    const child = spawn(process.execPath, workerHostArgs(this.options), {
       cwd: ROOT,
       env: { ...process.env, ...OFFLINE_ENV },
       stdio: ["ignore", "pipe", "pipe"],
@@ -131,8 +131,7 @@ export class KillableRegistry {
     child.stderr?.on("data", collect);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.running)
-        throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}):\n${this.output}`);
+      if (!this.running) throw new Error(`the Worker exited (${child.exitCode ?? child.signalCode}):\n${this.output}`);
       try {
         const res = await fetch(`${this.url}/v1/hardware`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
@@ -142,7 +141,7 @@ export class KillableRegistry {
       }
       if (Date.now() > deadline) {
         await this.kill();
-        throw new Error(`wrangler dev did not answer on ${this.url} within ${timeoutMs} ms:\n${this.output}`);
+        throw new Error(`the Worker did not answer on ${this.url} within ${timeoutMs} ms:\n${this.output}`);
       }
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -188,7 +187,7 @@ export class KillableRegistry {
   }
 }
 
-/** Until nothing listens on the port any more (workerd may outlive wrangler by a moment). */
+/** Until nothing listens on the port any more (workerd may outlive its host by a moment). */
 async function waitUntilRefused(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

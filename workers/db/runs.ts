@@ -440,34 +440,43 @@ export function reproductionOf(entries: ReadonlyArray<{ decodeTps: number | null
     lineages: byLineage.size,
     decodeMean: mean,
     decodeStddev: sd,
-    level: levelOf(lineageSums.map((l) => l.decodeSum / l.runs)),
+    ...levelOf(lineageSums),
     decodeSum,
     decodeM2,
     lineageSums,
   };
 }
 
-/** Reproduced when two submitters' mean decode speeds agree within the tolerance, disputed when none do. */
-function levelOf(means: number[]): ReproductionLevel {
-  if (means.length < 2) return "single";
-  const agree = means.some((a, i) =>
-    means.some((b, j) => j > i && Math.abs(a - b) <= REPRODUCTION_TOLERANCE * Math.max(a, b)),
-  );
-  return agree ? "reproduced" : "disputed";
+/**
+ * Reproduced when two submitters' mean decode speeds agree within the tolerance, disputed when none
+ * do; with the pair that agrees (the level's witness, JSON as stored). In ascending order of the means,
+ * two neighbours agree whenever any two do (for a ≤ b ≤ c, c − b ≤ c − a), so only neighbours are compared.
+ */
+function levelOf(sums: ReadonlyArray<{ lineage: string; runs: number; decodeSum: number }>): {
+  level: ReproductionLevel;
+  agreeingPair: string | null;
+} {
+  const byMean = sums.map((l) => ({ lineage: l.lineage, mean: l.decodeSum / l.runs })).sort((a, b) => a.mean - b.mean);
+  for (let i = 1; i < byMean.length; i++) {
+    const [low, high] = [byMean[i - 1], byMean[i]] as [(typeof byMean)[number], (typeof byMean)[number]];
+    if (high.mean - low.mean <= REPRODUCTION_TOLERANCE * high.mean) {
+      return { level: "reproduced", agreeingPair: JSON.stringify([high.lineage, low.lineage]) };
+    }
+  }
+  return { level: sums.length < 2 ? "single" : "disputed", agreeingPair: null };
 }
 
 /**
- * The same level in SQL, from a cell's lineage sums (`sums`: SQL text of the JSON object
- * {"<lineage>": [runs, sum]}): in ascending order of their means, two neighbours agree whenever any
- * two do (for a ≤ b ≤ c, c − b ≤ c − a). Reads one entry per lineage, none per run.
+ * The same witness in SQL, from a cell's lineage sums (`sums`: SQL text of the JSON object
+ * {"<lineage>": [runs, sum]}): the first neighbours in order of their means that agree, as
+ * JSON [higher, lower], or null. Reads one entry per lineage, none per run.
  */
-export function levelOfCellSql(sums: string): string {
-  const mean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
-  return `(case
-    when (select count(*) from json_each(${sums})) < 2 then 'single'
-    when exists (select 1 from (select ${mean} as m, lag(${mean}) over (order by ${mean}) as p from json_each(${sums}))
-      where p is not null and m - p <= ${REPRODUCTION_TOLERANCE} * m) then 'reproduced'
-    else 'disputed' end)`;
+export function agreeingPairSql(sums: string): string {
+  const mean = "json_extract(value, '$[1]') / json_extract(value, '$[0]')";
+  return `(select json_array(k, pk) from (
+      select key as k, m, lag(key) over w as pk, lag(m) over w as p
+      from (select key, ${mean} as m from json_each(${sums})) window w as (order by m, key))
+    where p is not null and m - p <= ${REPRODUCTION_TOLERANCE} * m limit 1)`;
 }
 
 /** A cell's lineage sums as stored: {"<lineage>": [runs, sum]}. */
@@ -539,7 +548,7 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
     };
   });
   const fromNew = (column: string) => sql.raw(`excluded.${column}`);
-  const upserts = parameterChunks(rows, 19).map((part) =>
+  const upserts = parameterChunks(rows, 20).map((part) =>
     db
       .insert(cells)
       .values(part)
@@ -556,6 +565,7 @@ export function cellsWrites(db: Database, states: ReadonlyMap<string, CellState>
           decodeSum: fromNew("decode_sum"),
           decodeM2: fromNew("decode_m2"),
           lineageSums: fromNew("lineage_sums"),
+          agreeingPair: fromNew("agreeing_pair"),
           level: fromNew("level"),
           updatedAt: fromNew("updated_at"),
         },
