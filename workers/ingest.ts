@@ -23,6 +23,7 @@ import {
   sortKeys,
   summaryWrites,
 } from "./db/runs.ts";
+import { shapedStatements, slot, slottedRows } from "./db/shaped.ts";
 import { apiError } from "./errors.ts";
 import { type CellStats, EMPTY_CELL, plausibilityFlags, withRun } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -251,10 +252,11 @@ export async function storeRuns(
   // inserts); each run with its cell; then the levels and catalog summaries, set-based.
   const statements: D1PreparedStatement[] = [];
   const d1 = db.$client;
-  const push = (q: { toSQL(): { sql: string; params: unknown[] } }) => {
-    const { sql: text, params } = q.toSQL();
-    statements.push(d1.prepare(text).bind(...params));
-  };
+  const shaped = (
+    shape: string,
+    build: () => Array<{ toSQL(): { sql: string; params: unknown[] } }>,
+    values: Record<string, unknown>,
+  ) => statements.push(...shapedStatements(d1, shape, build, values));
   const firstOf = <K>(key: (p: Prepared) => K) => {
     const first = new Map<K, Prepared>();
     for (const p of fresh) if (!first.has(key(p))) first.set(key(p), p);
@@ -264,43 +266,31 @@ export async function storeRuns(
     firstOf((p) => p.deviceId),
     7,
   )) {
-    push(
-      db
-        .insert(devices)
-        .values(
-          part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })),
-        )
-        .onConflictDoNothing(),
+    const rows = slottedRows(
+      part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })),
     );
+    shaped(`devices ${rows.shape}`, () => [db.insert(devices).values(rows.slots).onConflictDoNothing()], rows.values);
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.hardwareSlug),
     7,
   )) {
-    push(
-      db
-        .insert(hardware)
-        .values(
-          part.map((p) => ({
-            slug: p.summary.hardwareSlug,
-            name: p.summary.hardwareName,
-            kind: p.summary.hardwareKind,
-            firstSeenAt: at,
-          })),
-        )
-        .onConflictDoNothing(),
+    const rows = slottedRows(
+      part.map((p) => ({
+        slug: p.summary.hardwareSlug,
+        name: p.summary.hardwareName,
+        kind: p.summary.hardwareKind,
+        firstSeenAt: at,
+      })),
     );
+    shaped(`hardware ${rows.shape}`, () => [db.insert(hardware).values(rows.slots).onConflictDoNothing()], rows.values);
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.modelSlug),
     9,
   )) {
-    push(
-      db
-        .insert(models)
-        .values(part.map((p) => modelCatalogRow(p.bundle, p.summary, at)))
-        .onConflictDoNothing(),
-    );
+    const rows = slottedRows(part.map((p) => modelCatalogRow(p.bundle, p.summary, at)));
+    shaped(`models ${rows.shape}`, () => [db.insert(models).values(rows.slots).onConflictDoNothing()], rows.values);
   }
   const runInsertAt = new Map<string, number>();
   for (const p of fresh) {
@@ -325,10 +315,17 @@ export async function storeRuns(
     runInsertAt.set(p.id, statements.length);
     statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, at)));
   }
+  const named = (prefix: string, list: string[]) => Object.fromEntries(list.map((v, i) => [`${prefix}${i}`, v]));
+  const slots = (prefix: string, list: string[]) => list.map((_, i) => slot(`${prefix}${i}`));
   const touched = [...new Set(fresh.map((p) => p.cell))];
-  for (const q of levelCopies(db, touched)) push(q);
+  shaped(`level copies ${touched.length}`, () => levelCopies(db, slots("cell", touched)), named("cell", touched));
   const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(fresh.map((p) => p.summary[key]))];
-  for (const q of summaryWrites(db, slugs("hardwareSlug"), slugs("modelSlug"))) push(q);
+  const [hardwareSlugs, modelSlugs] = [slugs("hardwareSlug"), slugs("modelSlug")];
+  shaped(
+    `summaries ${hardwareSlugs.length} ${modelSlugs.length}`,
+    () => summaryWrites(db, slots("hardware", hardwareSlugs), slots("model", modelSlugs)),
+    { ...named("hardware", hardwareSlugs), ...named("model", modelSlugs) },
+  );
   const ours = statements.length;
   const written = await d1.batch([...statements, ...also]);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
