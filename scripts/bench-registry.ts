@@ -20,6 +20,7 @@ import { agreeingPairSql } from "../workers/db/runs.ts";
 import { EMPTY_CELL, plausibilityFlags } from "../workers/plausibility.ts";
 import { treeCpuMs } from "./bench-site.ts";
 import { applyMigrations, buildWorker, liftedLimitsConfig, localD1File, startWorker } from "./local-registry.ts";
+import { profileWhile, REQUEST_PARTS, shares } from "./workerd-profile.ts";
 
 const log = (line: string) => process.stderr.write(`bench: registry: ${line}\n`);
 
@@ -67,6 +68,8 @@ export interface RegistryFigures {
   cpu: Record<"floor" | "submit" | "batch" | "leaderboard" | "badge", CpuSeries>;
   rate: Record<"submit" | "batch" | "leaderboard" | "badge", RateFigure[]>;
   cells: CellFigure[];
+  /** Shares of the profiled time of each route (scripts/workerd-profile.ts); absent before it existed. */
+  profile?: Record<"submit" | "leaderboard" | "badge", Array<{ part: string; share: number }>>;
 }
 
 /** CPU time of every workerd process of the registry, in ms. */
@@ -176,31 +179,34 @@ async function withRegistry<T>(
   dir: string,
   name: string,
   prepare: (d1File: string) => void,
-  work: (url: string, child: ChildProcess) => Promise<T>,
+  work: (url: string, child: ChildProcess, inspectorPort?: number) => Promise<T>,
+  options: { inspector?: boolean } = {},
 ): Promise<T> {
   const persistTo = join(dir, name);
   await applyMigrations(persistTo);
   const file = localD1File(persistTo);
   if (!file) throw new Error(`no local D1 database under ${persistTo}`);
   prepare(file);
+  const inspectorPort = options.inspector ? await freePort() : undefined;
   const worker = await startWorker({
     port: await freePort(),
     persistTo,
     demoKeyDir: join(dir, "key"),
     configPath: await liftedLimitsConfig(await buildWorker()),
     startupTimeoutMs: 600_000,
+    ...(inspectorPort ? { inspectorPort } : {}),
   });
   try {
-    return await work(worker.url, worker.child);
+    return await work(worker.url, worker.child, inspectorPort);
   } finally {
     await worker.stop();
   }
 }
 
 /** Routes at a registry of a few thousand runs spread over 20 boards × 50 models. */
-async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate">> {
+async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate" | "profile">> {
   const preload = 2_000;
-  const singles = SERIES + SUBMISSIONS * CONNECTIONS.length + 50;
+  const singles = 2 * SERIES + SUBMISSIONS * CONNECTIONS.length + 50;
   const batched = (SERIES / 4 + BATCHES * CONNECTIONS.length) * BATCH_SIZE;
   log(`signing ${(preload + singles + batched).toLocaleString("en-US")} bundles`);
   const options = { prefix: "Bench", boards: 20, models: 50, keys: 16 };
@@ -213,7 +219,7 @@ async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate"
     dir,
     "routes",
     () => {},
-    async (url, child) => {
+    async (url, child, inspectorPort) => {
       for (const part of chunks(preloaded, BATCH_SIZE)) {
         const res = await fetch(`${url}/v1/runs/batch`, {
           method: "POST",
@@ -265,8 +271,28 @@ async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate"
           log(`${route} at ${f.connections}: ${f.perSecond.toFixed(1)} req/s, p50 ${f.p50} ms, non-2xx ${f.non2xx}`);
         }
       }
-      return { cpu, rate: rates };
+      // Last, so that the profiler's own cost touches no other figure.
+      const profiled = async (requests: Request[], expect: number[]) =>
+        shares(
+          await profileWhile(inspectorPort ?? 0, async () => {
+            await cpuSeries(url, child, requests, expect);
+          }),
+          REQUEST_PARTS,
+        );
+      const profile = {
+        submit: await profiled(
+          Array.from({ length: SERIES }, () => submit(nextSingle())),
+          [201],
+        ),
+        leaderboard: await profiled(repeat(leaderboard), [200]),
+        badge: await profiled(repeat(badge), [200]),
+      };
+      for (const [route, parts] of Object.entries(profile)) {
+        log(`profile of ${route}: ${parts.map((p) => `${p.part} ${(p.share * 100).toFixed(0)} %`).join("; ")}`);
+      }
+      return { cpu, rate: rates, profile };
     },
+    { inspector: true },
   );
 }
 

@@ -43,6 +43,8 @@ export interface LocalRegistryOptions {
   adminToken?: string;
   /** How long to wait for the first answer (a database of a million runs opens slowly); default 90 s. */
   startupTimeoutMs?: number;
+  /** Opens workerd's inspector on this port (the registry benchmark's profiles). */
+  inspectorPort?: number;
   log?: (line: string) => void;
 }
 
@@ -105,7 +107,7 @@ export interface RunningWorker {
  * node's arguments.
  */
 export function workerHostArgs(
-  options: Pick<LocalRegistryOptions, "port" | "persistTo" | "configPath" | "adminToken">,
+  options: Pick<LocalRegistryOptions, "port" | "persistTo" | "configPath" | "adminToken" | "inspectorPort">,
 ): string[] {
   return [
     join(ROOT, "scripts", "serve-worker.ts"),
@@ -116,6 +118,7 @@ export function workerHostArgs(
     "--config",
     options.configPath,
     ...(options.adminToken ? ["--var", `ADMIN_TOKEN:${options.adminToken}`] : []),
+    ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
   ];
 }
 

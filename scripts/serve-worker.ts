@@ -4,6 +4,7 @@
 // restart-on-change that once raced `npm start`) and without its inspector.
 //
 //   node scripts/serve-worker.ts --config <wrangler.json|toml> --port <n> --persist-to <dir> [--var NAME:value]…
+//                                [--inspector-port <n>]
 //
 // Prints "ready on <url>" once it answers, and stops workerd on SIGTERM or SIGINT. The D1 database lives
 // where `wrangler dev --persist-to` and `wrangler d1 … --local --persist-to` keep it, so the migrations,
@@ -75,6 +76,8 @@ export async function serveWorker(options: {
   port: number;
   persistTo: string;
   vars?: Record<string, string>;
+  /** Opens workerd's inspector (Chrome DevTools protocol) here: for profiles, never in `npm start`. */
+  inspectorPort?: number;
 }): Promise<{ url: URL; dispose: () => Promise<void> }> {
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(options.configPath);
   if (!main) throw new Error(`${options.configPath} names no main module`);
@@ -91,6 +94,7 @@ export async function serveWorker(options: {
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: options.port,
+      ...(options.inspectorPort ? { inspectorPort: options.inspectorPort, inspectorHost: "127.0.0.1" } : {}),
       // Placeholder request.cf: nothing is fetched from Cloudflare (these machines are offline).
       cf: false,
       enableDevRegistry: false,
@@ -118,6 +122,7 @@ if (import.meta.main) {
       port: { type: "string" },
       "persist-to": { type: "string" },
       var: { type: "string", multiple: true },
+      "inspector-port": { type: "string" },
     },
     strict: true,
   });
@@ -135,7 +140,14 @@ if (import.meta.main) {
     }
     vars[pair.slice(0, colon)] = pair.slice(colon + 1);
   }
-  const served = await serveWorker({ configPath: values.config, port, persistTo: values["persist-to"], vars });
+  const inspectorPort = values["inspector-port"] ? Number(values["inspector-port"]) : undefined;
+  const served = await serveWorker({
+    configPath: values.config,
+    port,
+    persistTo: values["persist-to"],
+    vars,
+    ...(inspectorPort ? { inspectorPort } : {}),
+  });
   const stop = async () => {
     await served.dispose();
     process.exit(0);

@@ -2,6 +2,7 @@
 // and /badge beside the on-demand pages; tests and API-only registries run it alone.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
@@ -20,6 +21,18 @@ import { openapiRoute } from "./routes/openapi.ts";
 import { retractionsRoute } from "./routes/retractions.ts";
 import { runsRoute } from "./routes/runs.ts";
 
+/**
+ * Open data, readable from any origin. Preflights go to hono's cors; every other answer gets its one
+ * header once the handler has made it (hono's cors sets it on the context's response before the
+ * handler runs, which makes a throwaway Response for every request).
+ */
+const preflight = cors({ origin: "*", allowMethods: ["GET", "POST"] });
+const readableFromAnyOrigin = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method === "OPTIONS") return preflight(c, next);
+  await next();
+  c.res.headers.set("Access-Control-Allow-Origin", "*");
+});
+
 const app = new Hono<AppEnv>()
   .use(requestId())
   .use(
@@ -31,7 +44,7 @@ const app = new Hono<AppEnv>()
       crossOriginOpenerPolicy: false,
       strictTransportSecurity: false,
     }),
-    cors({ origin: "*", allowMethods: ["GET", "POST"] }),
+    readableFromAnyOrigin,
     database,
     bumpDataVersion,
   )
