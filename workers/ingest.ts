@@ -23,7 +23,7 @@ import {
   sortKeys,
   summaryWrites,
 } from "./db/runs.ts";
-import { shapedStatements, slot, slottedRows } from "./db/shaped.ts";
+import { shapedReads, shapedStatements, slot, slottedRows } from "./db/shaped.ts";
 import { apiError } from "./errors.ts";
 import { type CellStats, EMPTY_CELL, plausibilityFlags, withRun } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -125,35 +125,64 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
       { engine: p.summary.engine, key: p.versionKey },
     ]),
   );
-  // Everything the decisions need, read in one round trip to D1.
-  const [deviceRows, existingRows, nonceRows, mergeRows, firstCellRows, ...notes] = await db.batch([
-    db
-      .select()
-      .from(devices)
-      .where(inArray(devices.id, unique(pending.map((p) => p.s.deviceId)))),
-    db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(inArray(runs.id, unique(pending.map((p) => p.id)))),
-    db
-      .select({ id: runs.id, deviceId: runs.deviceId, nonce: runs.nonce })
-      .from(runs)
-      .where(
-        nonced.length
-          ? or(
-              ...nonced.map((p) =>
-                and(eq(runs.deviceId, p.s.deviceId), eq(runs.nonce, p.s.bundle.provenance.nonce ?? "")),
-              ),
-            )
-          : sql`0`,
-      ),
-    mergeTargetsQuery(db, {
-      hardware: unique(pending.map((p) => p.summary.hardwareSlug)),
-      model: unique(pending.map((p) => p.summary.modelSlug)),
-    }),
-    cellStatsQuery(db, unique(pending.map((p) => p.cell))),
-    ...[...annotationTargets.values()].map((t) => annotationsQuery(db, t.engine, t.key)),
-  ]);
+  // Everything the decisions need, read in one round trip to D1 (each shape's SQL built once).
+  const deviceIds = unique(pending.map((p) => p.s.deviceId));
+  const runIds = unique(pending.map((p) => p.id));
+  const hardwareSlugs = unique(pending.map((p) => p.summary.hardwareSlug));
+  const modelSlugs = unique(pending.map((p) => p.summary.modelSlug));
+  const cellIds = unique(pending.map((p) => p.cell));
+  const targets = [...annotationTargets.values()];
+  const values: Record<string, unknown> = {};
+  const slotted = (prefix: string, list: readonly unknown[]) =>
+    list.map((v, i) => {
+      values[`${prefix}${i}`] = v;
+      return slot(`${prefix}${i}`);
+    });
+  const [deviceSlots, runSlots, hardwareSlots, modelSlots, cellSlots] = [
+    slotted("device", deviceIds),
+    slotted("run", runIds),
+    slotted("hardware", hardwareSlugs),
+    slotted("model", modelSlugs),
+    slotted("cell", cellIds),
+  ];
+  const nonceSlots = nonced.map((p, i) => ({
+    deviceId: slotted(`nonceDevice${i}_`, [p.s.deviceId])[0] as string,
+    nonce: slotted(`nonce${i}_`, [p.s.bundle.provenance.nonce ?? ""])[0] as string,
+  }));
+  const targetSlots = targets.map((t, i) => ({
+    engine: slotted(`engine${i}_`, [t.engine])[0] as RunSummary["engine"],
+    key: t.key === null ? null : (slotted(`versionKey${i}_`, [t.key])[0] as string),
+  }));
+  const shape = [
+    deviceIds.length,
+    runIds.length,
+    nonced.length,
+    hardwareSlugs.length,
+    modelSlugs.length,
+    cellIds.length,
+    targets.map((t) => (t.key === null ? "n" : "k")).join(""),
+  ].join(" ");
+  const [deviceRows, existingRows, nonceRows, mergeRows, firstCellRows, ...notes] = await shapedReads(
+    db.$client,
+    `decision reads ${shape}`,
+    () =>
+      [
+        db.select().from(devices).where(inArray(devices.id, deviceSlots)),
+        db.select({ id: runs.id }).from(runs).where(inArray(runs.id, runSlots)),
+        db
+          .select({ id: runs.id, deviceId: runs.deviceId, nonce: runs.nonce })
+          .from(runs)
+          .where(
+            nonceSlots.length
+              ? or(...nonceSlots.map((n) => and(eq(runs.deviceId, n.deviceId), eq(runs.nonce, n.nonce))))
+              : sql`0`,
+          ),
+        mergeTargetsQuery(db, { hardware: hardwareSlots, model: modelSlots }),
+        cellStatsQuery(db, cellSlots),
+        ...targetSlots.map((t) => annotationsQuery(db, t.engine, t.key)),
+      ] as const,
+    values,
+  );
   // A hardware or model that moderators merged into another: its runs are filed there. Rare, so the
   // cells of merged runs cost a second read only when there is one.
   let cellRows = firstCellRows;

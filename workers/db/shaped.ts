@@ -56,3 +56,40 @@ export function slottedRows<Row extends Record<string, unknown>>(
   });
   return { slots, values, shape: shapes.join(";") };
 }
+
+/** A select that drizzle can prepare: its SQL with placeholders, and the mapping of its rows. */
+interface PreparableRead {
+  prepare(): {
+    getQuery(): { sql: string; params: unknown[] };
+    mapAllResult(rows: unknown, isFromBatch?: boolean): unknown;
+    all(): Promise<unknown>;
+  };
+}
+
+type Prepared = ReturnType<PreparableRead["prepare"]>;
+const builtReads = new Map<string, Prepared[]>();
+
+/**
+ * The selects `build` makes for the shape named `shape`, run in one D1 batch with `values` and mapped
+ * as drizzle maps its own batches' rows (by the prepared query of each shape, built once).
+ */
+export async function shapedReads<const Reads extends readonly PreparableRead[]>(
+  d1: D1Database,
+  shape: string,
+  build: () => Reads,
+  values: Record<string, unknown>,
+): Promise<{ -readonly [K in keyof Reads]: Awaited<ReturnType<ReturnType<Reads[K]["prepare"]>["all"]>> }> {
+  let prepared = builtReads.get(shape);
+  if (!prepared) {
+    prepared = build().map((q) => q.prepare());
+    if (builtReads.size >= MAX_SHAPES) builtReads.clear();
+    builtReads.set(shape, prepared);
+  }
+  const results = await d1.batch(
+    prepared.map((p) => {
+      const query = p.getQuery();
+      return d1.prepare(query.sql).bind(...fillPlaceholders(query.params, values));
+    }),
+  );
+  return results.map((result, i) => prepared[i]?.mapAllResult(result, true)) as never;
+}
