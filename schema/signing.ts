@@ -32,8 +32,12 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export function toHex(data: Uint8Array): string {
-  return Array.from(data, (b) => b.toString(16).padStart(2, "0")).join("");
+  let out = "";
+  for (const b of data) out += HEX[b];
+  return out;
 }
 
 export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise<string> {

@@ -11,9 +11,11 @@ import {
   runIdOf,
   signPayload,
   toBase64Url,
+  toHex,
   verifyCanonical,
   verifyEnvelope,
 } from "../../schema/signing.ts";
+import { originOf } from "../../workers/public-url.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { ED25519_VECTORS, signVectors } from "../support/rfc8032.ts";
 
@@ -98,6 +100,25 @@ describe("canonicalEnvelopeJson", () => {
         expect(canonicalEnvelopeJson(envelope, verdict.canonicalPayload)).toBe(canonicalJson(envelope));
       }),
       { numRuns: 50 },
+    );
+  });
+});
+
+describe("encodings the ids and links are made of", () => {
+  it("toHex writes every byte as Node's hex encoding does", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect(toHex(bytes)).toBe(Buffer.from(bytes).toString("hex"));
+      }),
+    );
+  });
+
+  it("originOf gives the origin of a URL as the runtime hands it over, as the URL parser does", () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (raw) => {
+        const url = new URL(raw).href;
+        expect(originOf(url)).toBe(new URL(url).origin);
+      }),
     );
   });
 });
