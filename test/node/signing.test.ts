@@ -15,7 +15,7 @@ import {
   verifyCanonical,
   verifyEnvelope,
 } from "../../schema/signing.ts";
-import { originOf } from "../../workers/public-url.ts";
+import { originOf } from "../../workers/origin.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { ED25519_VECTORS, signVectors } from "../support/rfc8032.ts";
 
