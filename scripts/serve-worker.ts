@@ -105,7 +105,15 @@ export async function serveWorker(options: {
       workers: [worker],
     }),
   );
-  const url = await mf.ready;
+  let url: URL;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    // A runtime that did not start leaves neither workerd nor the bundle behind.
+    await mf.dispose().catch(() => {});
+    await code.cleanup();
+    throw error;
+  }
   return {
     url,
     dispose: async () => {
@@ -126,9 +134,18 @@ if (import.meta.main) {
     },
     strict: true,
   });
+  const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65_535;
   const port = Number(values.port);
-  if (!values.config || !values["persist-to"] || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    console.error("usage: serve-worker --config <file> --port <1-65535> --persist-to <dir> [--var NAME:value]…");
+  const inspectorPort = values["inspector-port"] === undefined ? undefined : Number(values["inspector-port"]);
+  if (
+    !values.config ||
+    !values["persist-to"] ||
+    !isPort(port) ||
+    (inspectorPort !== undefined && !isPort(inspectorPort))
+  ) {
+    console.error(
+      "usage: serve-worker --config <file> --port <1-65535> --persist-to <dir> [--var NAME:value]… [--inspector-port <1-65535>]",
+    );
     process.exit(2);
   }
   const vars: Record<string, string> = {};
@@ -140,14 +157,19 @@ if (import.meta.main) {
     }
     vars[pair.slice(0, colon)] = pair.slice(colon + 1);
   }
-  const inspectorPort = values["inspector-port"] ? Number(values["inspector-port"]) : undefined;
-  const served = await serveWorker({
-    configPath: values.config,
-    port,
-    persistTo: values["persist-to"],
-    vars,
-    ...(inspectorPort ? { inspectorPort } : {}),
-  });
+  let served: Awaited<ReturnType<typeof serveWorker>>;
+  try {
+    served = await serveWorker({
+      configPath: values.config,
+      port,
+      persistTo: values["persist-to"],
+      vars,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
+    });
+  } catch (error) {
+    console.error(`serve-worker: the Worker did not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const stop = async () => {
     await served.dispose();
     process.exit(0);

@@ -6,7 +6,7 @@
 import type { D1PreparedStatement } from "@cloudflare/workers-types";
 import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
-import { MAX_BATCH_RUNS, REPRODUCTION_TOLERANCE, type RunFlag } from "../schema/api.ts";
+import { MAX_BATCH_RUNS, type RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
 import { cells, devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
@@ -16,6 +16,7 @@ import type { Database } from "./db/database.ts";
 import { applyMerges, mergeTargetsQuery } from "./db/rekey.ts";
 import {
   agreeingPairSql,
+  agreeSql,
   annotationsQuery,
   levelCopies,
   modelCatalogRow,
@@ -23,7 +24,7 @@ import {
   sortKeys,
   summaryWrites,
 } from "./db/runs.ts";
-import { shapedReads, shapedStatements, slot, slottedRows } from "./db/shaped.ts";
+import { Slots, shapedReads, shapedStatements, slottedRows } from "./db/shaped.ts";
 import { apiError } from "./errors.ts";
 import { type CellStats, EMPTY_CELL, plausibilityFlags, withRun } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
@@ -132,26 +133,21 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
   const modelSlugs = unique(pending.map((p) => p.summary.modelSlug));
   const cellIds = unique(pending.map((p) => p.cell));
   const targets = [...annotationTargets.values()];
-  const values: Record<string, unknown> = {};
-  const slotted = (prefix: string, list: readonly unknown[]) =>
-    list.map((v, i) => {
-      values[`${prefix}${i}`] = v;
-      return slot(`${prefix}${i}`);
-    });
+  const slots = new Slots();
   const [deviceSlots, runSlots, hardwareSlots, modelSlots, cellSlots] = [
-    slotted("device", deviceIds),
-    slotted("run", runIds),
-    slotted("hardware", hardwareSlugs),
-    slotted("model", modelSlugs),
-    slotted("cell", cellIds),
+    slots.list(deviceIds),
+    slots.list(runIds),
+    slots.list(hardwareSlugs),
+    slots.list(modelSlugs),
+    slots.list(cellIds),
   ];
-  const nonceSlots = nonced.map((p, i) => ({
-    deviceId: slotted(`nonceDevice${i}_`, [p.s.deviceId])[0] as string,
-    nonce: slotted(`nonce${i}_`, [p.s.bundle.provenance.nonce ?? ""])[0] as string,
+  const nonceSlots = nonced.map((p) => ({
+    deviceId: slots.take(p.s.deviceId),
+    nonce: slots.take(p.s.bundle.provenance.nonce ?? ""),
   }));
-  const targetSlots = targets.map((t, i) => ({
-    engine: slotted(`engine${i}_`, [t.engine])[0] as RunSummary["engine"],
-    key: t.key === null ? null : (slotted(`versionKey${i}_`, [t.key])[0] as string),
+  const targetSlots = targets.map((t) => ({
+    engine: slots.take<RunSummary["engine"]>(t.engine),
+    key: t.key === null ? null : slots.take(t.key),
   }));
   const shape = [
     deviceIds.length,
@@ -181,7 +177,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
         cellStatsQuery(db, cellSlots),
         ...targetSlots.map((t) => annotationsQuery(db, t.engine, t.key)),
       ] as const,
-    values,
+    slots,
   );
   // A hardware or model that moderators merged into another: its runs are filed there. Rare, so the
   // cells of merged runs cost a second read only when there is one.
@@ -281,11 +277,8 @@ export async function storeRuns(
   // inserts); each run with its cell; then the levels and catalog summaries, set-based.
   const statements: D1PreparedStatement[] = [];
   const d1 = db.$client;
-  const shaped = (
-    shape: string,
-    build: () => Array<{ toSQL(): { sql: string; params: unknown[] } }>,
-    values: Record<string, unknown>,
-  ) => statements.push(...shapedStatements(d1, shape, build, values));
+  const shaped = (shape: string, slots: Slots, build: () => Array<{ toSQL(): { sql: string; params: unknown[] } }>) =>
+    statements.push(...shapedStatements(d1, shape, build, slots));
   const firstOf = <K>(key: (p: Prepared) => K) => {
     const first = new Map<K, Prepared>();
     for (const p of fresh) if (!first.has(key(p))) first.set(key(p), p);
@@ -295,15 +288,18 @@ export async function storeRuns(
     firstOf((p) => p.deviceId),
     7,
   )) {
+    const slots = new Slots();
     const rows = slottedRows(
       part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })),
+      slots,
     );
-    shaped(`devices ${rows.shape}`, () => [db.insert(devices).values(rows.slots).onConflictDoNothing()], rows.values);
+    shaped(`devices ${rows.shape}`, slots, () => [db.insert(devices).values(rows.rows).onConflictDoNothing()]);
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.hardwareSlug),
     7,
   )) {
+    const slots = new Slots();
     const rows = slottedRows(
       part.map((p) => ({
         slug: p.summary.hardwareSlug,
@@ -311,15 +307,20 @@ export async function storeRuns(
         kind: p.summary.hardwareKind,
         firstSeenAt: at,
       })),
+      slots,
     );
-    shaped(`hardware ${rows.shape}`, () => [db.insert(hardware).values(rows.slots).onConflictDoNothing()], rows.values);
+    shaped(`hardware ${rows.shape}`, slots, () => [db.insert(hardware).values(rows.rows).onConflictDoNothing()]);
   }
   for (const part of parameterChunks(
     firstOf((p) => p.summary.modelSlug),
     9,
   )) {
-    const rows = slottedRows(part.map((p) => modelCatalogRow(p.bundle, p.summary, at)));
-    shaped(`models ${rows.shape}`, () => [db.insert(models).values(rows.slots).onConflictDoNothing()], rows.values);
+    const slots = new Slots();
+    const rows = slottedRows(
+      part.map((p) => modelCatalogRow(p.bundle, p.summary, at)),
+      slots,
+    );
+    shaped(`models ${rows.shape}`, slots, () => [db.insert(models).values(rows.rows).onConflictDoNothing()]);
   }
   const runInsertAt = new Map<string, number>();
   for (const p of fresh) {
@@ -344,16 +345,15 @@ export async function storeRuns(
     runInsertAt.set(p.id, statements.length);
     statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, at)));
   }
-  const named = (prefix: string, list: string[]) => Object.fromEntries(list.map((v, i) => [`${prefix}${i}`, v]));
-  const slots = (prefix: string, list: string[]) => list.map((_, i) => slot(`${prefix}${i}`));
   const touched = [...new Set(fresh.map((p) => p.cell))];
-  shaped(`level copies ${touched.length}`, () => levelCopies(db, slots("cell", touched)), named("cell", touched));
+  const cellSlots = new Slots();
+  const touchedSlots = cellSlots.list(touched);
+  shaped(`level copies ${touched.length}`, cellSlots, () => levelCopies(db, touchedSlots));
   const slugs = (key: "hardwareSlug" | "modelSlug") => [...new Set(fresh.map((p) => p.summary[key]))];
-  const [hardwareSlugs, modelSlugs] = [slugs("hardwareSlug"), slugs("modelSlug")];
-  shaped(
-    `summaries ${hardwareSlugs.length} ${modelSlugs.length}`,
-    () => summaryWrites(db, slots("hardware", hardwareSlugs), slots("model", modelSlugs)),
-    { ...named("hardware", hardwareSlugs), ...named("model", modelSlugs) },
+  const summarySlots = new Slots();
+  const [hardwareSlugs, modelSlugs] = [summarySlots.list(slugs("hardwareSlug")), summarySlots.list(slugs("modelSlug"))];
+  shaped(`summaries ${hardwareSlugs.length} ${modelSlugs.length}`, summarySlots, () =>
+    summaryWrites(db, hardwareSlugs, modelSlugs),
   );
   const ours = statements.length;
   const written = await d1.batch([...statements, ...also]);
@@ -398,9 +398,6 @@ const GUARD_WITH_NONCE = `${GUARD} and not exists (select 1 from runs where devi
 
 const CELL_COLUMNS =
   "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, agreeing_pair, level, updated_at";
-
-/** Whether two means agree within the tolerance, as the level's JS check (levelOf) has it. */
-const agreeSql = (a: string, b: string) => `(abs(${a} - ${b}) <= ${REPRODUCTION_TOLERANCE} * max(${a}, ${b}))`;
 
 /**
  * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: its lineage):

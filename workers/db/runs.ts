@@ -466,6 +466,9 @@ function levelOf(sums: ReadonlyArray<{ lineage: string; runs: number; decodeSum:
   return { level: sums.length < 2 ? "single" : "disputed", agreeingPair: null };
 }
 
+/** SQL: whether two means agree within the tolerance, as levelOf has it. */
+export const agreeSql = (a: string, b: string) => `(abs(${a} - ${b}) <= ${REPRODUCTION_TOLERANCE} * max(${a}, ${b}))`;
+
 /**
  * The same witness in SQL, from a cell's lineage sums (`sums`: SQL text of the JSON object
  * {"<lineage>": [runs, sum]}): the first neighbours in order of their means that agree, as
@@ -476,7 +479,7 @@ export function agreeingPairSql(sums: string): string {
   return `(select json_array(k, pk) from (
       select key as k, m, lag(key) over w as pk, lag(m) over w as p
       from (select key, ${mean} as m from json_each(${sums})) window w as (order by m, key))
-    where p is not null and m - p <= ${REPRODUCTION_TOLERANCE} * m limit 1)`;
+    where p is not null and ${agreeSql("m", "p")} limit 1)`;
 }
 
 /** A cell's lineage sums as stored: {"<lineage>": [runs, sum]}. */

@@ -9,22 +9,40 @@ interface Buildable {
   toSQL(): { sql: string; params: unknown[] };
 }
 
-/** A named placeholder, typed as the value it stands for (drizzle binds it as it would bind the value). */
-export const slot = <T = string>(name: string): T => sql.placeholder(name) as unknown as T;
+/**
+ * Placeholders for one statement set, named in the order they are taken (so the same shape names
+ * them alike every time), and the values they stand for. A placeholder is typed as its value: drizzle
+ * binds it as it would bind the value.
+ */
+export class Slots {
+  readonly values: Record<string, unknown> = {};
+  #taken = 0;
+
+  take<T = string>(value: unknown): T {
+    const name = `v${this.#taken++}`;
+    this.values[name] = value;
+    return sql.placeholder(name) as unknown as T;
+  }
+
+  list<T = string>(values: readonly T[]): T[] {
+    return values.map((v) => this.take<T>(v));
+  }
+}
 
 /** At most this many shapes are kept: batches of every size and mix stay bounded. */
 const MAX_SHAPES = 512;
 const built = new Map<string, Array<{ sql: string; params: unknown[] }>>();
 
 /**
- * The statements `build` makes for the shape named `shape`, bound to `values`. `build` must spell
- * every value as `slot(name)`, and make the same SQL whenever it is called for the same shape.
+ * The statements `build` makes for the shape named `shape`, bound to the values of `slots`. `build`
+ * must spell every value as a placeholder from `slots`, taken before it is called, and make the same
+ * SQL whenever it is called for the same shape.
  */
 export function shapedStatements(
   d1: D1Database,
   shape: string,
   build: () => Buildable[],
-  values: Record<string, unknown>,
+  slots: Slots,
 ): D1PreparedStatement[] {
   let templates = built.get(shape);
   if (!templates) {
@@ -32,29 +50,25 @@ export function shapedStatements(
     if (built.size >= MAX_SHAPES) built.clear();
     built.set(shape, templates);
   }
-  return templates.map((t) => d1.prepare(t.sql).bind(...fillPlaceholders(t.params, values)));
+  return templates.map((t) => d1.prepare(t.sql).bind(...fillPlaceholders(t.params, slots.values)));
 }
 
 /**
- * Rows for a multi-row insert as placeholders (`<column><row>`), the values that fill them, and their
- * shape (the columns each row sets: a column left out takes its default, so it changes the SQL).
+ * Rows for a multi-row insert as placeholders taken from `slots`, and their shape (the columns each
+ * row sets: a column left out takes its default, so it changes the SQL).
  */
 export function slottedRows<Row extends Record<string, unknown>>(
   rows: readonly Row[],
-): { slots: Row[]; values: Record<string, unknown>; shape: string } {
-  const values: Record<string, unknown> = {};
+  slots: Slots,
+): { rows: Row[]; shape: string } {
   const shapes: string[] = [];
-  const slots = rows.map((row, i) => {
+  const slotted = rows.map((row) => {
     const out: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries(row)) {
-      if (value === undefined) continue;
-      values[`${column}${i}`] = value;
-      out[column] = slot(`${column}${i}`);
-    }
+    for (const [column, value] of Object.entries(row)) if (value !== undefined) out[column] = slots.take(value);
     shapes.push(Object.keys(out).join(","));
     return out as Row;
   });
-  return { slots, values, shape: shapes.join(";") };
+  return { rows: slotted, shape: shapes.join(";") };
 }
 
 /** A select that drizzle can prepare: its SQL with placeholders, and the mapping of its rows. */
@@ -70,14 +84,15 @@ type Prepared = ReturnType<PreparableRead["prepare"]>;
 const builtReads = new Map<string, Prepared[]>();
 
 /**
- * The selects `build` makes for the shape named `shape`, run in one D1 batch with `values` and mapped
- * as drizzle maps its own batches' rows (by the prepared query of each shape, built once).
+ * The selects `build` makes for the shape named `shape`, run in one D1 batch with the values of
+ * `slots` and mapped as drizzle maps its own batches' rows (by the prepared query of each shape,
+ * built once).
  */
 export async function shapedReads<const Reads extends readonly PreparableRead[]>(
   d1: D1Database,
   shape: string,
   build: () => Reads,
-  values: Record<string, unknown>,
+  slots: Slots,
 ): Promise<{ -readonly [K in keyof Reads]: Awaited<ReturnType<ReturnType<Reads[K]["prepare"]>["all"]>> }> {
   let prepared = builtReads.get(shape);
   if (!prepared) {
@@ -88,7 +103,7 @@ export async function shapedReads<const Reads extends readonly PreparableRead[]>
   const results = await d1.batch(
     prepared.map((p) => {
       const query = p.getQuery();
-      return d1.prepare(query.sql).bind(...fillPlaceholders(query.params, values));
+      return d1.prepare(query.sql).bind(...fillPlaceholders(query.params, slots.values));
     }),
   );
   return results.map((result, i) => prepared[i]?.mapAllResult(result, true)) as never;
