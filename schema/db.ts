@@ -3,7 +3,7 @@
 // run, so each index here serves a query the API makes. Nothing is ever deleted: runs are flagged,
 // hidden, retracted or annotated, and every such action is in the audit log.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { Backend, Engine, ImportFormat } from "./bundle.ts";
 import { QualityStatus } from "./summary.ts";
 
@@ -248,3 +248,13 @@ export const dataVersion = sqliteTable("data_version", {
   id: integer("id").primaryKey(),
   version: integer("version").notNull(),
 });
+
+/**
+ * Never holds a row. A single submission's write batch is decided without reading D1 first, on
+ * assumptions (its run and nonce unused, its key active, no merge, annotation or outlier that would
+ * change the decision); the batch opens with an insert here that selects a row only where one of them
+ * is false, and the check refuses that row, which rolls the whole batch back (workers/ingest.ts).
+ */
+export const ingestAssumptions = sqliteTable("ingest_assumptions", { held: integer("held").notNull() }, (t) => [
+  check("ingest_assumptions_hold", sql`${t.held} = 1`),
+]);

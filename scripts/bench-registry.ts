@@ -84,7 +84,12 @@ interface Request {
 }
 
 /** `requests` one after another; CPU from workerd's counters around the whole series. */
-async function cpuSeries(url: string, child: ChildProcess, requests: Request[], expect: number[]): Promise<CpuSeries> {
+export async function cpuSeries(
+  url: string,
+  child: ChildProcess,
+  requests: Request[],
+  expect: number[],
+): Promise<CpuSeries> {
   const times: number[] = [];
   const before = await workerdCpuMs(child.pid ?? 0);
   let bundles = 0;
@@ -155,7 +160,7 @@ async function rate(
   };
 }
 
-const submit = (b: SignedBundle): Request => ({ method: "POST", path: "/v1/runs", body: b.body });
+export const submit = (b: SignedBundle): Request => ({ method: "POST", path: "/v1/runs", body: b.body });
 const batchOf = (bs: SignedBundle[]): Request => ({
   method: "POST",
   path: "/v1/runs/batch",
@@ -175,7 +180,7 @@ function dispenser<T>(items: T[], what: string): () => T {
   };
 }
 
-async function withRegistry<T>(
+export async function withRegistry<T>(
   dir: string,
   name: string,
   prepare: (d1File: string) => void,

@@ -3,7 +3,7 @@
 // it. Whatever the number of runs, the decision reads D1 once and the write is one batch (one
 // transaction); a run refused for its own reasons writes nothing and does not stop the others.
 
-import type { D1PreparedStatement } from "@cloudflare/workers-types";
+import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
 import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import { MAX_BATCH_RUNS, type RunFlag } from "../schema/api.ts";
@@ -26,7 +26,14 @@ import {
 } from "./db/runs.ts";
 import { Slots, shapedReads, shapedStatements, slottedRows } from "./db/shaped.ts";
 import { apiError } from "./errors.ts";
-import { type CellStats, EMPTY_CELL, plausibilityFlags, withRun } from "./plausibility.ts";
+import {
+  type CellStats,
+  EMPTY_CELL,
+  OUTLIER_MIN_OTHERS,
+  OUTLIER_SIGMAS,
+  plausibilityFlags,
+  withRun,
+} from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
 
 /** A run bundle may wait in a device's outbox for weeks, not forever. */
@@ -78,6 +85,33 @@ const refusal = (error: unknown): Decision => {
   throw error;
 };
 
+/** What is known of a submission before D1 is asked anything. */
+interface Grounds {
+  id: string;
+  canonical: string;
+  summary: RunSummary;
+  cell: string;
+  versionKey: string | null;
+}
+
+/** A submission's own figures, its id and its cell; refused here if signed outside the run window. */
+async function groundsOf(s: Submission, now: Date): Promise<Grounds> {
+  checkSignedAt(s.bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
+  const summary = summarize(s.bundle);
+  const canonical = s.canonical ?? canonicalJson(s.envelope);
+  return {
+    id: await runIdOfCanonical(canonical),
+    canonical,
+    summary,
+    cell: cellOf(summary),
+    versionKey: summary.engineVersion ? versionKey(summary.engineVersion) : null,
+  };
+}
+
+/** A run that failed its quality check, or has a flag that ranks it apart, is ranked apart. */
+const rankGroupOf = (summary: RunSummary, flags: RunFlag[]): 0 | 1 =>
+  summary.qualityStatus === "fail" || flags.some((f) => f.rankApart) ? 1 : 0;
+
 /**
  * Everything the server decides about each submission, without writing: used by POST /v1/runs, its
  * batch form and the dry run. Submissions are decided in order, each seeing the ones before it (a
@@ -87,29 +121,10 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
   // Each statement below binds a few parameters per submission; D1 allows 100 a statement.
   if (submissions.length > MAX_BATCH_RUNS) throw new Error(`at most ${MAX_BATCH_RUNS} submissions at once`);
   const decisions: Array<Decision | undefined> = [];
-  const pending: Array<{
-    index: number;
-    s: Submission;
-    id: string;
-    canonical: string;
-    summary: RunSummary;
-    cell: string;
-    versionKey: string | null;
-  }> = [];
+  const pending: Array<{ index: number; s: Submission } & Grounds> = [];
   for (const [index, s] of submissions.entries()) {
     try {
-      checkSignedAt(s.bundle.provenance.createdAt, "payload.provenance.createdAt", now, RUN_WINDOW);
-      const summary = summarize(s.bundle);
-      const canonical = s.canonical ?? canonicalJson(s.envelope);
-      pending.push({
-        index,
-        s,
-        id: await runIdOfCanonical(canonical),
-        canonical,
-        summary,
-        cell: cellOf(summary),
-        versionKey: summary.engineVersion ? versionKey(summary.engineVersion) : null,
-      });
+      pending.push({ index, s, ...(await groundsOf(s, now)) });
       decisions.push(undefined);
     } catch (error) {
       decisions.push(refusal(error));
@@ -227,7 +242,7 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
     for (const a of notesFor.get(annotationTarget(summary.engine, key)) ?? []) {
       flags.push({ code: `annotation:${a.id}`, reason: a.note, rankApart: a.effect === "rank_apart" });
     }
-    const rankGroup = summary.qualityStatus === "fail" || flags.some((f) => f.rankApart) ? 1 : 0;
+    const rankGroup = rankGroupOf(summary, flags);
     decisions[index] = { ok: true, prepared: { ...base, flags, rankGroup, exists: false } };
     // What the submissions after this one see: it is stored, its nonce is taken, its cell has it.
     stored.add(id);
@@ -262,13 +277,15 @@ function cellStatsQuery(db: Database, cellIds: string[]) {
  * reads every run of a cell, so the cost does not grow with it. Each run's cell updates are guarded
  * by the conditions its insert needs (its id and its key's nonce unused), checked in the same
  * transaction: a run that another request stored first changes no figure. Runs stored before are
- * answered `created: false` and write nothing. `also` go last in the same batch (the data version).
+ * answered `created: false` and write nothing. `also` go last in the same batch (the data version),
+ * `first` before everything (the checks of a decision made without reading).
  */
 export async function storeRuns(
   db: Database,
   prepared: Prepared[],
   now: Date,
   also: readonly D1PreparedStatement[] = [],
+  first: readonly D1PreparedStatement[] = [],
 ): Promise<{ results: Stored[]; rowsWritten: number }> {
   const at = now.toISOString();
   const fresh = prepared.filter((p) => !p.exists);
@@ -333,7 +350,7 @@ export async function storeRuns(
       statements.push(
         d1
           .prepare(CELL_ADD_RANKED(guardSql))
-          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, p.lineage, ...guard),
+          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, p.deviceId, ...guard),
       );
     } else {
       statements.push(
@@ -356,7 +373,7 @@ export async function storeRuns(
     summaryWrites(db, hardwareSlugs, modelSlugs),
   );
   const ours = statements.length;
-  const written = await d1.batch([...statements, ...also]);
+  const written = (await d1.batch([...first, ...statements, ...also])).slice(first.length);
   const created = new Map(fresh.map((p) => [p.id, (written[runInsertAt.get(p.id) ?? -1]?.meta.changes ?? 0) > 0]));
 
   // A run insert that changed nothing lost a race: the same bytes stored at the same moment by another
@@ -400,7 +417,7 @@ const CELL_COLUMNS =
   "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, agreeing_pair, level, updated_at";
 
 /**
- * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: its lineage):
+ * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: its key, whose lineage it joins):
  * the count, sum, mean and Welford's M2 (the standard deviation needs no other run), its lineage's
  * runs and sum, the lineage count, and the level from the stored witness (two lineages that agree).
  * Only pairs with the run's lineage can change, so the level reads one other lineage, not every one:
@@ -412,27 +429,29 @@ const CELL_COLUMNS =
 const CELL_ADD_RANKED = (guard: string) => {
   const x = "excluded.decode_sum";
   const old = "cells.lineage_sums";
+  // The submitter as the devices table has it (the insert before this one adds a new key).
+  const submitter = "(select lineage from devices where id = ?7)";
   const path = (lineage: string) => `('$."' || ${lineage} || '"')`;
-  const oldRuns = `coalesce(json_extract(${old}, ${path("?7")} || '[0]'), 0)`;
-  const oldSum = `coalesce(json_extract(${old}, ${path("?7")} || '[1]'), 0)`;
-  const lineages = `(cells.lineages + (json_type(${old}, ${path("?7")}) is null))`;
+  const oldRuns = `coalesce(json_extract(${old}, ${path(submitter)} || '[0]'), 0)`;
+  const oldSum = `coalesce(json_extract(${old}, ${path(submitter)} || '[1]'), 0)`;
+  const lineages = `(cells.lineages + (json_type(${old}, ${path(submitter)}) is null))`;
   const mean = `((${oldSum} + ${x}) / (${oldRuns} + 1))`;
-  const sums = `json_set(${old}, ${path("?7")}, json_array(${oldRuns} + 1, ${oldSum} + ${x}))`;
+  const sums = `json_set(${old}, ${path(submitter)}, json_array(${oldRuns} + 1, ${oldSum} + ${x}))`;
   const m2 = `(case when cells.runs = 0 then 0 else cells.decode_m2 + (${x} - cells.decode_sum / cells.runs) * (${x} - (cells.decode_sum + ${x}) / (cells.runs + 1)) end)`;
   const witness = "cells.agreeing_pair";
   const [first, second] = [`json_extract(${witness}, '$[0]')`, `json_extract(${witness}, '$[1]')`];
-  const partner = `(case when ${first} = ?7 then ${second} else ${first} end)`;
+  const partner = `(case when ${first} = ${submitter} then ${second} else ${first} end)`;
   const meanOf = (lineage: string) =>
     `(json_extract(${old}, ${path(lineage)} || '[1]') / json_extract(${old}, ${path(lineage)} || '[0]'))`;
   const entryMean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
   const pair = `(case
        when ${lineages} < 2 then null
-       when ${witness} is null then (select json_array(?7, key) from json_each(${old}) where key != ?7 and ${agreeSql(entryMean, mean)} limit 1)
-       when ?7 not in (${first}, ${second}) then ${witness}
+       when ${witness} is null then (select json_array(${submitter}, key) from json_each(${old}) where key != ${submitter} and ${agreeSql(entryMean, mean)} limit 1)
+       when ${submitter} not in (${first}, ${second}) then ${witness}
        when ${agreeSql(mean, meanOf(partner))} then ${witness}
        else ${agreeingPairSql(sums)} end)`;
   return `insert into cells (${CELL_COLUMNS})
-   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ${path("?7")}, json_array(1, ?4)), null, 'single', ?6 where ${guard}
+   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ${path(submitter)}, json_array(1, ?4)), null, 'single', ?6 where ${guard}
    on conflict (cell) do update set
      visible_runs = cells.visible_runs + 1,
      best_decode_tps = max(coalesce(cells.best_decode_tps, ${x}), ${x}),
@@ -495,10 +514,82 @@ export async function storeRun(
   prepared: Prepared,
   now: Date,
   also: readonly D1PreparedStatement[] = [],
+  first: readonly D1PreparedStatement[] = [],
 ): Promise<{ created: boolean; rowsWritten: number }> {
-  const { results, rowsWritten } = await storeRuns(db, [prepared], now, also);
+  const { results, rowsWritten } = await storeRuns(db, [prepared], now, also, first);
   const [result] = results;
   if (!result) throw new Error("storeRuns returned no result");
   if (!result.ok) throw result.error;
   return { created: result.created, rowsWritten };
+}
+
+/**
+ * POST /v1/runs in one round trip to D1 when it can be (the decision's read and the write are two
+ * binding calls, each costing more than everything else a submission does). The run is decided on
+ * what the Worker knows without reading: its key active or new, its run id and nonce unused, no merge
+ * of its hardware or model, no annotation of its engine version, and no outlier in its cell. The
+ * batch opens by checking exactly those in the same transaction (ingest_assumptions): where one is
+ * false, the batch rolls back whole and the submission is decided again from a read, as a batch's
+ * runs are. Either way the decision is the same as prepareRun's.
+ */
+export async function submitRun(
+  db: Database,
+  submission: Submission,
+  now: Date,
+  also: readonly D1PreparedStatement[] = [],
+): Promise<{ prepared: Prepared; created: boolean }> {
+  const grounds = await groundsOf(submission, now);
+  // An empty cell raises no outlier; the cell's own figures are checked in SQL below.
+  const flags = plausibilityFlags(submission.bundle, grounds.summary, EMPTY_CELL);
+  const assumed: Prepared = {
+    ...submission,
+    ...grounds,
+    lineage: submission.deviceId,
+    flags,
+    rankGroup: rankGroupOf(grounds.summary, flags),
+    exists: false,
+  };
+  try {
+    const { created } = await storeRun(db, assumed, now, also, [assumptionsCheck(db.$client, assumed)]);
+    return { prepared: assumed, created };
+  } catch (error) {
+    if (!(error instanceof Error && error.message.includes(`CHECK constraint failed: ${ASSUMPTIONS_HOLD}`))) {
+      throw error;
+    }
+  }
+  const prepared = await prepareRun(db, submission, now);
+  const { created } = await storeRun(db, prepared, now, also);
+  return { prepared, created };
+}
+
+const ASSUMPTIONS_HOLD = "ingest_assumptions_hold";
+
+/**
+ * The statement that fails (its row refused by the table's check) when anything submitRun assumed of
+ * a run is not so. The outlier test is prepareRuns' (plausibility.ts) on the cell as stored, made a
+ * hair wider so that rounding can only send a borderline run to the full decision, never past it.
+ */
+function assumptionsCheck(d1: D1Database, p: Prepared): D1PreparedStatement {
+  const params: unknown[] = [];
+  const bind = (value: unknown) => {
+    params.push(value);
+    return `?${params.length}`;
+  };
+  const device = bind(p.deviceId);
+  const nonce = p.bundle.provenance.nonce;
+  const decode = p.summary.decodeTps;
+  const sd = "sqrt(max(0, decode_m2) / (runs - 1))";
+  const unlike = [
+    `exists (select 1 from runs where id = ${bind(p.id)})`,
+    `exists (select 1 from devices where id = ${device} and status != 'active')`,
+    `exists (select 1 from aliases where (kind = 'hardware' and alias = ${bind(p.summary.hardwareSlug)}) or (kind = 'model' and alias = ${bind(p.summary.modelSlug)}))`,
+    nonce ? `exists (select 1 from runs where device_id = ${device} and nonce = ${bind(nonce)})` : null,
+    p.versionKey
+      ? `exists (select 1 from annotations where engine = ${bind(p.summary.engine)} and removed_at is null and ${bind(p.versionKey)} between from_key and to_key)`
+      : null,
+    decode !== null
+      ? `exists (select 1 from cells where cell = ${bind(p.cell)} and runs >= ${OUTLIER_MIN_OTHERS} and ${sd} > 0 and abs(${bind(decode)} - decode_sum / runs) > ${OUTLIER_SIGMAS} * ${sd} * (1 - 1e-9))`
+      : null,
+  ].filter((condition) => condition !== null);
+  return d1.prepare(`insert into ingest_assumptions (held) select 0 where ${unlike.join(" or ")}`).bind(...params);
 }

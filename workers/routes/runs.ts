@@ -26,7 +26,7 @@ import { decodeCursor, encodeCursor, ReceivedCursorSchema } from "../cursor.ts";
 import { getRun, getRuns, listRuns, toRunRow } from "../db/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError, itemError } from "../errors.ts";
-import { type Prepared, prepareRun, prepareRuns, type Submission, storeRun, storeRuns } from "../ingest.ts";
+import { type Prepared, prepareRun, prepareRuns, type Submission, storeRuns, submitRun } from "../ingest.ts";
 import { bumpStatement } from "../middleware/data-version.ts";
 import { keyAllowed, keyRateLimited, rateLimitedByAddress, rateLimitedByKey } from "../middleware/rate-limit.ts";
 import { jsonBody, jsonOnly, signedEnvelope, sizeCap, verifiedEnvelope } from "../middleware/signed-envelope.ts";
@@ -89,10 +89,8 @@ export const runsRoute = new Hono<AppEnv>()
       deviceId: c.get("deviceId"),
       canonical: c.get("canonical"),
     };
-    const now = new Date();
-    const prepared = await prepareRun(c.var.db, submission, now);
     // The data version is bumped in the same batch as the run (when there is one to write).
-    const { created } = await storeRun(c.var.db, prepared, now, [bumpStatement(c)]);
+    const { prepared, created } = await submitRun(c.var.db, submission, new Date(), [bumpStatement(c)]);
     c.set("unchanged", true);
     const body: SubmitResponse = {
       id: prepared.id,
