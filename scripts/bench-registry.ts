@@ -26,6 +26,12 @@ const log = (line: string) => process.stderr.write(`bench: registry: ${line}\n`)
 
 /** Requests per sequential CPU series. */
 const SERIES = 200;
+/**
+ * This VM's speed drifts by tens of percent from minute to minute (other tenants): every CPU series
+ * and rate is taken in rounds, the routes interleaved, and each is given as its best round.
+ */
+const ROUNDS = 3;
+const RATE_ROUNDS = 2;
 /** Seconds of traffic per read route and connection count. */
 const READ_SECONDS = 10;
 /** Submissions per connection count (each a distinct bundle), and batches of 25. */
@@ -35,8 +41,8 @@ const BATCH_SIZE = 25;
 const CONNECTIONS = [1, 8] as const;
 const CELL_SIZES = [10, 1_000, 100_000] as const;
 /** Submissions (and batches) into the full cell at each size. */
-const CELL_SUBMISSIONS = 200;
-const CELL_BATCHES = 12;
+const CELL_SUBMISSIONS = 70;
+const CELL_BATCHES = 4;
 
 export interface CpuSeries {
   n: number;
@@ -211,8 +217,8 @@ export async function withRegistry<T>(
 /** Routes at a registry of a few thousand runs spread over 20 boards × 50 models. */
 async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate" | "profile">> {
   const preload = 2_000;
-  const singles = 2 * SERIES + SUBMISSIONS * CONNECTIONS.length + 50;
-  const batched = (SERIES / 4 + BATCHES * CONNECTIONS.length) * BATCH_SIZE;
+  const singles = (ROUNDS + 1) * SERIES + RATE_ROUNDS * SUBMISSIONS * CONNECTIONS.length + 50;
+  const batched = (ROUNDS * (SERIES / 4) + RATE_ROUNDS * BATCHES * CONNECTIONS.length) * BATCH_SIZE;
   log(`signing ${(preload + singles + batched).toLocaleString("en-US")} bundles`);
   const options = { prefix: "Bench", boards: 20, models: 50, keys: 16 };
   const all = await signBundles(preload + singles + batched, options);
@@ -242,34 +248,59 @@ async function routes(dir: string): Promise<Pick<RegistryFigures, "cpu" | "rate"
         }
       }
       const repeat = (r: Request) => Array.from({ length: SERIES }, () => r);
-      const cpu = {
-        floor: await cpuSeries(url, child, repeat({ method: "GET", path: "/v1/nope" }), [404]),
-        submit: await cpuSeries(
-          url,
-          child,
-          Array.from({ length: SERIES }, () => submit(nextSingle())),
-          [201],
-        ),
-        batch: await cpuSeries(
-          url,
-          child,
-          Array.from({ length: SERIES / 4 }, () => batchOf(nextBatch())),
-          [200],
-        ),
-        leaderboard: await cpuSeries(url, child, repeat(leaderboard), [200]),
-        badge: await cpuSeries(url, child, repeat(badge), [200]),
+      const series: Record<keyof RegistryFigures["cpu"], () => Promise<CpuSeries>> = {
+        floor: () => cpuSeries(url, child, repeat({ method: "GET", path: "/v1/nope" }), [404]),
+        submit: () =>
+          cpuSeries(
+            url,
+            child,
+            Array.from({ length: SERIES }, () => submit(nextSingle())),
+            [201],
+          ),
+        batch: () =>
+          cpuSeries(
+            url,
+            child,
+            Array.from({ length: SERIES / 4 }, () => batchOf(nextBatch())),
+            [200],
+          ),
+        leaderboard: () => cpuSeries(url, child, repeat(leaderboard), [200]),
+        badge: () => cpuSeries(url, child, repeat(badge), [200]),
       };
+      const best: Partial<RegistryFigures["cpu"]> = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [route, measure] of Object.entries(series) as Array<
+          [keyof RegistryFigures["cpu"], () => Promise<CpuSeries>]
+        >) {
+          const s = await measure();
+          log(
+            `round ${round + 1}: ${route}: ${s.cpuMs.toFixed(2)} ms CPU per ${route === "batch" ? "bundle" : "request"}`,
+          );
+          const kept = best[route];
+          if (!kept || s.cpuMs < kept.cpuMs) best[route] = s;
+        }
+      }
+      const cpu = best as RegistryFigures["cpu"];
       for (const [route, s] of Object.entries(cpu)) {
         log(
-          `${route}: ${s.cpuMs.toFixed(2)} ms CPU per ${route === "batch" ? "bundle" : "request"}, p50 ${s.p50.toFixed(1)} ms`,
+          `${route}: ${s.cpuMs.toFixed(2)} ms CPU per ${route === "batch" ? "bundle" : "request"} (best of ${ROUNDS}), p50 ${s.p50.toFixed(1)} ms`,
         );
       }
       const rates: RegistryFigures["rate"] = { submit: [], batch: [], leaderboard: [], badge: [] };
-      for (const connections of CONNECTIONS) {
-        rates.submit.push(await rate(url, connections, () => submit(nextSingle()), { amount: SUBMISSIONS }));
-        rates.batch.push(await rate(url, connections, () => batchOf(nextBatch()), { amount: BATCHES }));
-        rates.leaderboard.push(await rate(url, connections, () => leaderboard, { seconds: READ_SECONDS }));
-        rates.badge.push(await rate(url, connections, () => badge, { seconds: READ_SECONDS }));
+      const faster = (figures: RateFigure[], f: RateFigure) => {
+        const i = figures.findIndex((x) => x.connections === f.connections);
+        const kept = figures[i];
+        if (!kept) figures.push(f);
+        else if (f.perSecond > kept.perSecond) figures[i] = { ...f, non2xx: f.non2xx + kept.non2xx };
+        else kept.non2xx += f.non2xx;
+      };
+      for (let round = 0; round < RATE_ROUNDS; round++) {
+        for (const connections of CONNECTIONS) {
+          faster(rates.submit, await rate(url, connections, () => submit(nextSingle()), { amount: SUBMISSIONS }));
+          faster(rates.batch, await rate(url, connections, () => batchOf(nextBatch()), { amount: BATCHES }));
+          faster(rates.leaderboard, await rate(url, connections, () => leaderboard, { seconds: READ_SECONDS }));
+          faster(rates.badge, await rate(url, connections, () => badge, { seconds: READ_SECONDS }));
+        }
       }
       for (const [route, figures] of Object.entries(rates)) {
         for (const f of figures) {
@@ -421,7 +452,7 @@ function recomputeCell(db: DatabaseSync, cell: string, now: string): void {
 /** Submissions into one cell already holding `count` runs: CPU per bundle, single and in batches. */
 async function cellAt(dir: string, count: number): Promise<CellFigure> {
   const options = { prefix: "Cell", boards: 1, models: 1, keys: 16, noncePrefix: `cell-${count}` };
-  const bundles = await signBundles(CELL_SUBMISSIONS + 20 + CELL_BATCHES * BATCH_SIZE, options);
+  const bundles = await signBundles(20 + ROUNDS * (CELL_SUBMISSIONS + CELL_BATCHES * BATCH_SIZE), options);
   const next = dispenser(bundles, "cell bundles");
   log(`a cell of ${count.toLocaleString("en-US")} runs`);
   return withRegistry(
@@ -437,21 +468,28 @@ async function cellAt(dir: string, count: number): Promise<CellFigure> {
         });
         await res.arrayBuffer();
       }
-      const single = await cpuSeries(
-        url,
-        child,
-        Array.from({ length: CELL_SUBMISSIONS }, () => submit(next())),
-        [201],
-      );
-      const batch = await cpuSeries(
-        url,
-        child,
-        Array.from({ length: CELL_BATCHES }, () => batchOf(Array.from({ length: BATCH_SIZE }, next))),
-        [200],
-      );
-      log(
-        `cell of ${count}: single ${single.cpuMs.toFixed(2)} ms CPU, batch ${batch.cpuMs.toFixed(2)} ms CPU a bundle`,
-      );
+      let single: CpuSeries | undefined;
+      let batch: CpuSeries | undefined;
+      for (let round = 0; round < ROUNDS; round++) {
+        const s = await cpuSeries(
+          url,
+          child,
+          Array.from({ length: CELL_SUBMISSIONS }, () => submit(next())),
+          [201],
+        );
+        const b = await cpuSeries(
+          url,
+          child,
+          Array.from({ length: CELL_BATCHES }, () => batchOf(Array.from({ length: BATCH_SIZE }, next))),
+          [200],
+        );
+        if (!single || s.cpuMs < single.cpuMs) single = s;
+        if (!batch || b.cpuMs < batch.cpuMs) batch = b;
+        log(
+          `cell of ${count}, round ${round + 1}: single ${s.cpuMs.toFixed(2)} ms CPU, batch ${b.cpuMs.toFixed(2)} ms CPU a bundle`,
+        );
+      }
+      if (!single || !batch) throw new Error("bench: no rounds");
       return { runs: count, single, batch };
     },
   );
@@ -573,15 +611,18 @@ ${rows.join("\n")}`;
   const goal = (x: number) => (x <= 5 ? "met" : "**missed**");
   return `## Registry: CPU per request and ingest at scale (\`npm run bench -- --only registry\`)
 
-Measured ${now.at.slice(0, 16).replace("T", " ")} UTC on ${now.machine}, by \`scripts/bench-registry.ts\`; "before" is the same
-script at commit ${before.commit} (${before.at.slice(0, 10)}, kept in \`docs/bench/registry-before.json\`). The registry is the one
+Measured ${now.at.slice(0, 16).replace("T", " ")} UTC on ${now.machine}, by \`scripts/bench-registry.ts\`; "before" is the code
+at commit ${before.commit} (before this issue's changes), measured by the same script in the same window just before
+"now" (${before.at.slice(0, 16).replace("T", " ")} UTC, kept in \`docs/bench/registry-before.json\`). The registry is the one
 Worker \`npm start\` serves (\`astro build\`; workerd + local D1, write limits lifted), holding 2,000 runs over 20 boards × 50
 models. "Before", \`npm start\` ran it under \`wrangler dev\`, whose proxy is a second workerd process that every request
 passed through; now \`scripts/serve-worker.ts\` serves the same build with Miniflare straight from the same wrangler
 configuration (the same workerd, local D1, assets and rate limiters, without the proxy). **CPU** is the user + system
 time of every workerd process of the registry (/proc) across ${SERIES} requests sent one after another, per request.
 **Rates** are autocannon on loopback: ${SUBMISSIONS.toLocaleString("en-US")} distinct signed bundles a connection count
-for single submissions, ${BATCHES} batches of 25, ${READ_SECONDS} s of reads.
+for single submissions, ${BATCHES} batches of 25, ${READ_SECONDS} s of reads. This VM's speed drifts by tens of percent
+from minute to minute and from day to day, so before and now are taken in one window, each figure the best of ${ROUNDS}
+rounds for CPU (the routes interleaved) and of ${RATE_ROUNDS} for rates.
 
 | request | CPU before | CPU now | |
 | ------- | ---------- | ------- | - |
@@ -611,13 +652,24 @@ ${stepRows.join("\n")}
 | **all of them** | ${ms(jsTotal, 3)} |
 
 A 404 costs ${ms(now.cpu.floor.cpuMs)}: the request's way into workerd, through the assets router (which the API's paths
-now pass without a lookup, \`run_worker_first\`), and out. A submission makes four binding calls (the address limiter, the
-key limiter, one D1 batch that reads everything the decision needs, one D1 batch that writes the run, its cell,
-the summaries and the data version); locally each is a call into another isolate of the same workerd, about 0.8 ms
-for D1 and 0.55 ms for a limiter on this machine, whatever the statements do.
+now pass without a lookup, \`run_worker_first\`), and out. A submission makes three binding calls: the address limiter,
+the key limiter, and one D1 batch that checks what the decision assumed without reading (its key active or new, its run
+id and nonce unused, no merge, annotation or outlier: \`submitRun\` in \`workers/ingest.ts\`) and writes the run, its
+cell, the summaries and the data version. Where an assumption is false (a resend, a replay, a revoked key, an outlier,
+an annotated engine version, a merged board or model) that batch rolls back and the decision reads D1 first, as a batch's
+runs are decided: two more calls, for those submissions only (\`test/worker/ingest-one-trip.test.ts\` counts them).
+"Before" made four: the decision's read was a call of its own. Locally each call goes through other isolates of the
+same workerd (miniflare's entry, then the Durable Object that holds the local D1 or the limiter's counters).
+Parts knocked out of the same build, CPU per submission, each pair in one window (2026-12-06, this machine, whose
+404 then cost 1.3–1.7 ms): the code as measured above 6.75–7.2 ms; without the two limiter calls 5.8 ms; without the D1
+batch 4.6–4.85 ms; without any binding call 2.25–2.45 ms; the D1 batch replaced by a bare \`select 1\` 5.95–6.1 ms.
+The Worker's own JavaScript is under 1 ms beyond the floor, the batch's eleven statements about 1 ms beyond a bare
+call, and the rest is the calls themselves: the first about 2 ms, each other one about 1 ms.
 
 **Ingest into one cell already holding 10, 1,000 or 100,000 runs** (each a fresh registry; the cell filled straight
-into its D1 file, from up to 1,000 submitters, then ${CELL_SUBMISSIONS} single submissions and ${CELL_BATCHES} batches of 25 into it):
+into its D1 file, from up to 1,000 submitters, then ${ROUNDS} rounds of ${CELL_SUBMISSIONS} single submissions and ${CELL_BATCHES} batches of 25 into it,
+each figure its best round; "before" is one round of 200 and 12 from the first measurement, 2026-12-05, as the old
+code takes 15 s a submission into the cell of 100,000 runs):
 
 | runs in the cell | single, CPU before | single, CPU now | single p50 now | batch, CPU a bundle before | batch, CPU a bundle now |
 | ---------------- | ------------------ | --------------- | -------------- | -------------------------- | ----------------------- |
