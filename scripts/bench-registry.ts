@@ -699,7 +699,7 @@ runs are decided: two more calls, for those submissions only (\`test/worker/inge
 "Before" made four: the decision's read was a call of its own. Locally each call goes through other isolates of the
 same workerd (miniflare's entry, then the Durable Object that holds the local D1 or the limiter's counters).
 Parts knocked out of the same build, CPU per submission, each pair in one window (2026-12-06, this machine, whose
-404 then cost 1.3–1.7 ms): the code as measured above 6.75–7.2 ms; without the two limiter calls 5.8 ms; without the D1
+404 then cost 1.3–1.7 ms): the current code 6.75–7.2 ms; without the two limiter calls 5.8 ms; without the D1
 batch 4.6–4.85 ms; without any binding call 2.25–2.45 ms; the D1 batch replaced by a bare \`select 1\` 5.95–6.1 ms.
 The Worker's own JavaScript is under 1 ms beyond the floor, the batch's eleven statements about 1 ms beyond a bare
 call, and the rest is the calls themselves: the first about 2 ms, each other one about 1 ms.
