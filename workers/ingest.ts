@@ -5,12 +5,13 @@
 // single run usually needs no read at all: it is decided on assumptions that its write batch checks
 // (submitRun).
 
-import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
-import { and, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
+import type { D1PreparedStatement } from "@cloudflare/workers-types";
+import { and, eq, exists, getTableColumns, inArray, ne, or, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { HTTPException } from "hono/http-exception";
 import { MAX_BATCH_RUNS, type RunFlag } from "../schema/api.ts";
 import type { Bundle } from "../schema/bundle.ts";
-import { cells, devices, hardware, models, type RunRecord, runs } from "../schema/db.ts";
+import { cells, devices, hardware, ingestAssumptions, models, type RunRecord, runs } from "../schema/db.ts";
 import { canonicalJson, type Envelope, runIdOfCanonical } from "../schema/signing.ts";
 import { cellOf, cellParts, IDENTITY_VERSION, type RunSummary, summarize } from "../schema/summary.ts";
 import { versionKey } from "../schema/version-key.ts";
@@ -28,14 +29,7 @@ import {
 } from "./db/runs.ts";
 import { Slots, shapedReads, shapedStatements, slottedRows } from "./db/shaped.ts";
 import { apiError } from "./errors.ts";
-import {
-  type CellStats,
-  EMPTY_CELL,
-  OUTLIER_MIN_OTHERS,
-  OUTLIER_SIGMAS,
-  plausibilityFlags,
-  withRun,
-} from "./plausibility.ts";
+import { type CellStats, EMPTY_CELL, mayBeOutlierSql, plausibilityFlags, withRun } from "./plausibility.ts";
 import { checkSignedAt, MAX_FUTURE_SKEW_MS, type Window } from "./signed-record.ts";
 
 /** A run bundle may wait in a device's outbox for weeks, not forever. */
@@ -60,8 +54,6 @@ export interface Prepared extends Submission {
   canonical: string;
   /** The engine version's sort key (annotations compare ranges with it). */
   versionKey: string | null;
-  /** The submitter: the first key of the device's rotation chain. */
-  lineage: string;
   summary: RunSummary;
   flags: RunFlag[];
   rankGroup: 0 | 1;
@@ -215,9 +207,8 @@ export async function prepareRuns(db: Database, submissions: Submission[], now: 
 
   for (const { index, s, id, canonical, summary, cell, versionKey: key } of pending) {
     const known = device.get(s.deviceId);
-    const lineage = known?.lineage ?? s.deviceId;
     const others = cellStats.get(cell) ?? EMPTY_CELL;
-    const base = { ...s, id, canonical, versionKey: key, lineage, summary, cell };
+    const base = { ...s, id, canonical, versionKey: key, summary, cell };
     if (known?.status === "revoked") {
       decisions[index] = refusal(
         apiError("key_revoked", `key ${s.deviceId} was revoked on ${known.statusAt}; runs it signs are refused`),
@@ -309,7 +300,9 @@ export async function storeRuns(
   )) {
     const slots = new Slots();
     const rows = slottedRows(
-      part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.lineage })),
+      // Only a key the registry has not seen is inserted, and it starts its own lineage (a rotation
+      // registers its new key, with the old key's lineage, before the new key signs anything).
+      part.map((p) => ({ id: p.deviceId, publicKey: p.envelope.publicKey, firstSeenAt: at, lineage: p.deviceId })),
       slots,
     );
     shaped(`devices ${rows.shape}`, slots, () => [db.insert(devices).values(rows.rows).onConflictDoNothing()]);
@@ -546,13 +539,12 @@ export async function submitRun(
   const assumed: Prepared = {
     ...submission,
     ...grounds,
-    lineage: submission.deviceId,
     flags,
     rankGroup: rankGroupOf(grounds.summary, flags),
     exists: false,
   };
   try {
-    const { created } = await storeRun(db, assumed, now, also, [assumptionsCheck(db.$client, assumed)]);
+    const { created } = await storeRun(db, assumed, now, also, assumptionsCheck(db, assumed));
     return { prepared: assumed, created };
   } catch (error) {
     if (!assumptionFailed(error)) throw error;
@@ -571,32 +563,61 @@ function assumptionFailed(error: unknown): boolean {
   return `${error.message} ${cause}`.includes(ASSUMPTIONS_HOLD);
 }
 
+const dialect = new SQLiteAsyncDialect();
+
 /**
  * The statement that fails (its row refused by the table's check) when anything submitRun assumed of
- * a run is not so. The outlier test is prepareRuns' (plausibility.ts) on the cell as stored, made a
- * hair wider so that rounding can only send a borderline run to the full decision, never past it.
+ * a run is not so: each assumption is the full decision's own read (prepareRuns), asked as "exists".
  */
-function assumptionsCheck(d1: D1Database, p: Prepared): D1PreparedStatement {
-  const params: unknown[] = [];
-  const bind = (value: unknown) => {
-    params.push(value);
-    return `?${params.length}`;
-  };
-  const device = bind(p.deviceId);
-  const nonce = p.bundle.provenance.nonce;
-  const decode = p.summary.decodeTps;
-  const sd = "sqrt(max(0, decode_m2) / (runs - 1))";
-  const unlike = [
-    `exists (select 1 from runs where id = ${bind(p.id)})`,
-    `exists (select 1 from devices where id = ${device} and status != 'active')`,
-    `exists (select 1 from aliases where (kind = 'hardware' and alias = ${bind(p.summary.hardwareSlug)}) or (kind = 'model' and alias = ${bind(p.summary.modelSlug)}))`,
-    nonce ? `exists (select 1 from runs where device_id = ${device} and nonce = ${bind(nonce)})` : null,
-    p.versionKey
-      ? `exists (select 1 from annotations where engine = ${bind(p.summary.engine)} and removed_at is null and ${bind(p.versionKey)} between from_key and to_key)`
-      : null,
-    decode !== null
-      ? `exists (select 1 from cells where cell = ${bind(p.cell)} and runs >= ${OUTLIER_MIN_OTHERS} and ${sd} > 0 and abs(${bind(decode)} - decode_sum / runs) > ${OUTLIER_SIGMAS} * ${sd} * (1 - 1e-9))`
-      : null,
-  ].filter((condition) => condition !== null);
-  return d1.prepare(`insert into ingest_assumptions (held) select 0 where ${unlike.join(" or ")}`).bind(...params);
+function assumptionsCheck(db: Database, p: Prepared): D1PreparedStatement[] {
+  const slots = new Slots();
+  const id = slots.take(p.id);
+  const device = slots.take(p.deviceId);
+  const hardwareSlug = slots.take(p.summary.hardwareSlug);
+  const modelSlug = slots.take(p.summary.modelSlug);
+  const nonce = p.bundle.provenance.nonce ? slots.take(p.bundle.provenance.nonce) : null;
+  const annotated = p.versionKey
+    ? { engine: slots.take<RunSummary["engine"]>(p.summary.engine), key: slots.take(p.versionKey) }
+    : null;
+  const decode = p.summary.decodeTps === null ? null : { cell: slots.take(p.cell), x: slots.take(p.summary.decodeTps) };
+  const shape = `assumptions ${nonce ? "n" : "-"}${annotated ? "a" : "-"}${decode ? "d" : "-"}`;
+  return shapedStatements(
+    db.$client,
+    shape,
+    () => {
+      const unlike = [
+        exists(db.select({ id: runs.id }).from(runs).where(eq(runs.id, id))),
+        exists(
+          db
+            .select({ id: devices.id })
+            .from(devices)
+            .where(and(eq(devices.id, device), ne(devices.status, "active"))),
+        ),
+        exists(mergeTargetsQuery(db, { hardware: [hardwareSlug], model: [modelSlug] })),
+        nonce
+          ? exists(
+              db
+                .select({ id: runs.id })
+                .from(runs)
+                .where(and(eq(runs.deviceId, device), eq(runs.nonce, nonce))),
+            )
+          : undefined,
+        annotated ? exists(annotationsQuery(db, annotated.engine, annotated.key)) : undefined,
+        decode
+          ? exists(
+              db
+                .select({ cell: cells.cell })
+                .from(cells)
+                .where(and(eq(cells.cell, decode.cell), mayBeOutlierSql(decode.x))),
+            )
+          : undefined,
+      ];
+      return [
+        {
+          toSQL: () => dialect.sqlToQuery(sql`insert into ${ingestAssumptions} (held) select 0 where ${or(...unlike)}`),
+        },
+      ];
+    },
+    slots,
+  );
 }

@@ -1,6 +1,8 @@
 // Physics and statistics on top of signatures: a signature proves who sent a run, not that it is
 // true. These checks run on the server, on the bundle as stored, never on a client's own verdict.
+import { type SQL, sql } from "drizzle-orm";
 import type { Bundle, Measurement } from "../schema/bundle.ts";
+import { cells } from "../schema/db.ts";
 import { rooflineBound } from "../schema/roofline.ts";
 import type { RunSummary } from "../schema/summary.ts";
 
@@ -134,6 +136,17 @@ function outlierFlag(summary: RunSummary, cell: CellStats): RunFlag | undefined 
     reason: `decode ${x.toFixed(2)} tok/s is ${(Math.abs(x - mean) / sd).toFixed(1)}σ from the ${n} other runs of this hardware, model, quantization and engine (mean ${mean.toFixed(2)}, σ ${sd.toFixed(2)})`,
     rankApart: true,
   };
+}
+
+/**
+ * outlierFlag's test in SQL, on a cell's stored figures against a decode speed `x` (a value or
+ * placeholder): true where the flag may be raised. It is a hair wider than outlierFlag, so rounding
+ * can only send a borderline run to the JS test, never past it (ingest.ts checks it before writing).
+ */
+export function mayBeOutlierSql(x: unknown): SQL {
+  const sd = sql`sqrt(max(0, ${cells.decodeM2}) / (${cells.runs} - 1))`;
+  return sql`(${cells.runs} >= ${sql.raw(String(OUTLIER_MIN_OTHERS))} and ${sd} > 0
+    and abs(${x} - ${cells.decodeSum} / ${cells.runs}) > ${sql.raw(String(OUTLIER_SIGMAS))} * ${sd} * (1 - 1e-9))`;
 }
 
 export function plausibilityFlags(bundle: Bundle, summary: RunSummary, cell: CellStats): RunFlag[] {

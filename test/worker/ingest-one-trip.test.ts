@@ -4,15 +4,20 @@
 
 import { env } from "cloudflare:workers";
 import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import fc from "fast-check";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import type { RunFlag } from "../../schema/api.ts";
 import { Bundle } from "../../schema/bundle.ts";
+import { cells } from "../../schema/db.ts";
 import { deviceIdOf, generateKeyPair, type KeyPair } from "../../schema/signing.ts";
+import { summarize } from "../../schema/summary.ts";
 import { versionKey } from "../../schema/version-key.ts";
 import { itemError } from "../../workers/errors.ts";
 import { submitRun } from "../../workers/ingest.ts";
+import { EMPTY_CELL, mayBeOutlierSql, plausibilityFlags, withRun } from "../../workers/plausibility.ts";
 import { makeBundle } from "../support/bundles.ts";
 import { rowCounts, signed } from "./helpers.ts";
 
@@ -198,5 +203,54 @@ describe("a single submission", () => {
     // The full decision reads the merged cell's figures once more.
     expect(merged).toMatchObject({ created: true, calls: 4 });
     expect((await runRow(String(merged.id)))?.hardware_slug).toBe(target);
+  });
+});
+
+describe("the outlier assumption in SQL", () => {
+  it("holds for every run the JS test would flag, on the cell's figures as ingest keeps them", async () => {
+    const db = drizzle(env.DB);
+    let n = 0;
+    let flaggedCases = 0;
+    // A cell of runs around a base speed, and a run k standard deviations from their mean, with k
+    // close to the threshold of 3 on either side: where rounding could tell the two tests apart.
+    const cluster = fc
+      .tuple(
+        fc.double({ min: 1, max: 100, noNaN: true }),
+        fc.array(fc.double({ min: -0.05, max: 0.05, noNaN: true }), { minLength: 3, maxLength: 12 }),
+      )
+      .map(([base, noise]) => noise.map((e) => base * (1 + e)));
+    const distance = fc.tuple(fc.double({ min: 2.9, max: 3.1, noNaN: true }), fc.boolean());
+    await fc.assert(
+      fc.asyncProperty(cluster, distance, async (others, [k, below]) => {
+        const stats = others.reduce(withRun, EMPTY_CELL);
+        const sd = Math.sqrt(Math.max(0, stats.decodeM2) / (stats.runs - 1));
+        const x = stats.decodeSum / stats.runs + (below ? -k : k) * sd;
+        const cell = `outlier-case-${n++}`;
+        await db.insert(cells).values({
+          cell,
+          hardwareSlug: "h",
+          modelSlug: "m",
+          runs: stats.runs,
+          lineages: 1,
+          decodeSum: stats.decodeSum,
+          decodeM2: stats.decodeM2,
+          level: "single",
+          updatedAt: "2026-01-01T00:00:00.000Z",
+        });
+        const bundle = makeBundle({ decodeTps: x });
+        const flagged = plausibilityFlags(bundle, summarize(bundle), stats).some((f) => f.code === "outlier");
+        const [row] = await db
+          .select({ may: mayBeOutlierSql(x) })
+          .from(cells)
+          .where(eq(cells.cell, cell));
+        if (flagged) {
+          flaggedCases++;
+          expect(row?.may, JSON.stringify({ others, x })).toBe(1);
+        }
+      }),
+      { numRuns: 150 },
+    );
+    // The property was tested on flagged runs, not only on runs that no test would flag.
+    expect(flaggedCases).toBeGreaterThan(20);
   });
 });
