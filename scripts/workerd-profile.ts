@@ -33,7 +33,7 @@ const RESPONSE =
 
 /** What a submission, a leaderboard read or a badge is made of. */
 export const REQUEST_PARTS: ProfileRule[] = [
-  { part: "rate limiter calls", matches: (f) => f.url.includes("ratelimit") },
+  { part: "rate limiter calls", matches: (f) => /ratelimit|rate-limit/.test(f.url) },
   {
     part: "D1: the batch that reads what the decision needs",
     matches: (f, stack) => f.url.includes("d1-api") && stack.includes("prepareRuns"),

@@ -1,4 +1,5 @@
-// Rate limits on writes with the Workers rate-limiting binding (which miniflare runs locally too):
+// Rate limits on writes with the Workers rate-limiting binding (locally: Miniflare's in tests,
+// scripts/local-rate-limit.ts behind `npm start`):
 // per client address before anything is parsed, and per device key once the signature is checked.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
