@@ -191,6 +191,12 @@ export const cells = sqliteTable(
      */
     lineageSums: text("lineage_sums").notNull().default("{}"),
     /**
+     * Within one write batch with several ranked runs of this cell, their lineages' entries of lineage_sums
+     * (and the witness's), kept here while the runs go in and merged into lineage_sums at the batch's end:
+     * each run then reads and writes this small object instead of the whole sums. '{}' outside a batch.
+     */
+    lineagePending: text("lineage_pending").notNull().default("{}"),
+    /**
      * Two lineages whose means agree (JSON ["<lineage>", "<lineage>"]), null when none do: the witness
      * of a reproduced level, so a new run re-checks the level against it instead of every lineage.
      */

@@ -334,6 +334,20 @@ export async function storeRuns(
     );
     shaped(`models ${rows.shape}`, slots, () => [db.insert(models).values(rows.rows).onConflictDoNothing()]);
   }
+  // Cells with several ranked runs in this batch keep those runs' lineage entries apart while they go in.
+  const rankedIn = new Map<string, { runs: number; keys: Set<string> }>();
+  for (const p of fresh) {
+    if (p.rankGroup !== 0 || p.summary.decodeTps === null) continue;
+    const cell = rankedIn.get(p.cell) ?? { runs: 0, keys: new Set<string>() };
+    cell.runs++;
+    cell.keys.add(p.deviceId);
+    rankedIn.set(p.cell, cell);
+  }
+  const pendingCells = new Set([...rankedIn].filter(([, r]) => r.runs >= 2).map(([cell]) => cell));
+  for (const cell of pendingCells) {
+    const keys = [...(rankedIn.get(cell)?.keys ?? [])];
+    statements.push(d1.prepare(PENDING_ENTRIES(keys.length)).bind(...keys, cell));
+  }
   const runInsertAt = new Map<string, number>();
   for (const p of fresh) {
     const nonce = p.bundle.provenance.nonce;
@@ -344,7 +358,7 @@ export async function storeRuns(
     if (p.rankGroup === 0 && decode !== null) {
       statements.push(
         d1
-          .prepare(CELL_ADD_RANKED(guardSql))
+          .prepare(CELL_ADD_RANKED(guardSql, pendingCells.has(p.cell) ? "pending" : "sums"))
           .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, p.deviceId, ...guard),
       );
     } else {
@@ -357,6 +371,7 @@ export async function storeRuns(
     runInsertAt.set(p.id, statements.length);
     statements.push(d1.prepare(RUN_INSERT).bind(...runValues(p, at)));
   }
+  for (const cell of pendingCells) statements.push(d1.prepare(MERGE_PENDING).bind(cell));
   const touched = [...new Set(fresh.map((p) => p.cell))];
   const cellSlots = new Slots();
   const touchedSlots = cellSlots.list(touched);
@@ -409,7 +424,7 @@ const GUARD = "not exists (select 1 from runs where id = ?)";
 const GUARD_WITH_NONCE = `${GUARD} and not exists (select 1 from runs where device_id = ? and nonce = ?)`;
 
 const CELL_COLUMNS =
-  "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, agreeing_pair, level, updated_at";
+  "cell, hardware_slug, model_slug, visible_runs, best_decode_tps, quantization, runs, lineages, decode_mean, decode_stddev, decode_sum, decode_m2, lineage_sums, lineage_pending, agreeing_pair, level, updated_at";
 
 /**
  * A ranked run into its cell, in place from its own figures (?4: its decode speed x, ?7: its key, whose lineage it joins):
@@ -420,24 +435,40 @@ const CELL_COLUMNS =
  * sort); a witness without the run's lineage still holds; one with it holds if its partner still
  * agrees. Only a witness broken by its own lineage's move makes a full pass over the lineages.
  * SQLite evaluates every SET expression on the row as it was, so the new values are spelled where read.
+ *
+ * `entries`: where the run's lineage entry is read and written. "sums" is lineage_sums itself. "pending"
+ * is lineage_pending, for a batch with several ranked runs of the cell: pendingEntries filled it first
+ * with those runs' lineages and the witness (a new lineage is absent from both), and mergePending folds it
+ * into lineage_sums at the end, so each run reads and writes a small object instead of one entry per
+ * submitter (45 KB at 1,000), whose reading and rewriting grew with them. The sums as they stand are
+ * lineage_sums patched with the pending entries; only a cell without a witness, or a witness broken by
+ * its own lineage, reads them whole, as it always did.
  */
-const CELL_ADD_RANKED = (guard: string) => {
+const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
   const x = "excluded.decode_sum";
-  const old = "cells.lineage_sums";
+  const store = entries === "sums" ? "cells.lineage_sums" : "cells.lineage_pending";
+  const merged = (pending: string) => (entries === "sums" ? pending : `json_patch(cells.lineage_sums, ${pending})`);
   // The submitter as the devices table has it (the insert before this one adds a new key).
   const submitter = "(select lineage from devices where id = ?7)";
   const path = (lineage: string) => `('$."' || ${lineage} || '"')`;
-  const oldRuns = `coalesce(json_extract(${old}, ${path(submitter)} || '[0]'), 0)`;
-  const oldSum = `coalesce(json_extract(${old}, ${path(submitter)} || '[1]'), 0)`;
-  const lineages = `(cells.lineages + (json_type(${old}, ${path(submitter)}) is null))`;
+  const oldRuns = `coalesce(json_extract(${store}, ${path(submitter)} || '[0]'), 0)`;
+  const oldSum = `coalesce(json_extract(${store}, ${path(submitter)} || '[1]'), 0)`;
+  const lineages = `(cells.lineages + (json_type(${store}, ${path(submitter)}) is null))`;
   const mean = `((${oldSum} + ${x}) / (${oldRuns} + 1))`;
-  const sums = `json_set(${old}, ${path(submitter)}, json_array(${oldRuns} + 1, ${oldSum} + ${x}))`;
+  const stored = `json_set(${store}, ${path(submitter)}, json_array(${oldRuns} + 1, ${oldSum} + ${x}))`;
+  const old = merged(store);
+  const sums = merged(stored);
   const m2 = `(case when cells.runs = 0 then 0 else cells.decode_m2 + (${x} - cells.decode_sum / cells.runs) * (${x} - (cells.decode_sum + ${x}) / (cells.runs + 1)) end)`;
   const witness = "cells.agreeing_pair";
   const [first, second] = [`json_extract(${witness}, '$[0]')`, `json_extract(${witness}, '$[1]')`];
   const partner = `(case when ${first} = ${submitter} then ${second} else ${first} end)`;
+  const meanIn = (object: string, lineage: string) =>
+    `(json_extract(${object}, ${path(lineage)} || '[1]') / json_extract(${object}, ${path(lineage)} || '[0]'))`;
+  // The partner's entry where the run's is kept (pendingEntries put the witness there), else in the sums.
   const meanOf = (lineage: string) =>
-    `(json_extract(${old}, ${path(lineage)} || '[1]') / json_extract(${old}, ${path(lineage)} || '[0]'))`;
+    entries === "sums"
+      ? meanIn(store, lineage)
+      : `coalesce(${meanIn(store, lineage)}, ${meanIn("cells.lineage_sums", lineage)})`;
   const entryMean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
   const pair = `(case
        when ${lineages} < 2 then null
@@ -445,8 +476,11 @@ const CELL_ADD_RANKED = (guard: string) => {
        when ${submitter} not in (${first}, ${second}) then ${witness}
        when ${agreeSql(mean, meanOf(partner))} then ${witness}
        else ${agreeingPairSql(sums)} end)`;
+  const firstEntry = `json_set('{}', ${path(submitter)}, json_array(1, ?4))`;
+  const column = entries === "sums" ? "lineage_sums" : "lineage_pending";
+  const [newSums, newPending] = entries === "sums" ? [firstEntry, "'{}'"] : ["'{}'", firstEntry];
   return `insert into cells (${CELL_COLUMNS})
-   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, json_set('{}', ${path(submitter)}, json_array(1, ?4)), null, 'single', ?6 where ${guard}
+   select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, ${newSums}, ${newPending}, null, 'single', ?6 where ${guard}
    on conflict (cell) do update set
      visible_runs = cells.visible_runs + 1,
      best_decode_tps = max(coalesce(cells.best_decode_tps, ${x}), ${x}),
@@ -456,17 +490,32 @@ const CELL_ADD_RANKED = (guard: string) => {
      decode_mean = (cells.decode_sum + ${x}) / (cells.runs + 1),
      decode_m2 = ${m2},
      decode_stddev = case when cells.runs = 0 then null else sqrt(max(0, ${m2}) / cells.runs) end,
-     lineage_sums = ${sums},
+     ${column} = ${stored},
      lineages = ${lineages},
      agreeing_pair = ${pair},
      level = case when ${lineages} < 2 then 'single' when ${pair} is null then 'disputed' else 'reproduced' end,
      updated_at = excluded.updated_at`;
 };
 
+/**
+ * Before a batch's ranked runs of one cell (?1; their keys in `keys` placeholders): their lineages' entries
+ * of the cell's sums, and the witness's, copied into lineage_pending (a new cell has none yet).
+ */
+const PENDING_ENTRIES = (keys: number) =>
+  `update cells set lineage_pending = (
+     select json_group_object(key, json(value)) from json_each(cells.lineage_sums)
+     where key in (select lineage from devices where id in (${Array.from({ length: keys }, () => "?").join(", ")}))
+        or key in (json_extract(cells.agreeing_pair, '$[0]'), json_extract(cells.agreeing_pair, '$[1]')))
+   where cell = ?`;
+
+/** After them: the entries folded into the sums (a new lineage appended, as json_set would), and cleared. */
+const MERGE_PENDING = `update cells set lineage_sums = json_patch(lineage_sums, lineage_pending), lineage_pending = '{}'
+   where cell = ? and lineage_pending != '{}'`;
+
 /** A run ranked apart, or without a decode speed: it counts among the cell's visible runs only. */
 const CELL_ADD_UNRANKED = (guard: string) =>
   `insert into cells (${CELL_COLUMNS})
-   select ?, ?, ?, 1, null, ?, 0, 0, null, null, 0, 0, '{}', null, 'single', ? where ${guard}
+   select ?, ?, ?, 1, null, ?, 0, 0, null, null, 0, 0, '{}', '{}', null, 'single', ? where ${guard}
    on conflict (cell) do update set
      visible_runs = cells.visible_runs + 1,
      quantization = coalesce(cells.quantization, excluded.quantization),

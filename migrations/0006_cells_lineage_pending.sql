@@ -1,0 +1,1 @@
+ALTER TABLE `cells` ADD `lineage_pending` text DEFAULT '{}' NOT NULL;
