@@ -437,8 +437,8 @@ const CELL_COLUMNS =
  * SQLite evaluates every SET expression on the row as it was, so the new values are spelled where read.
  *
  * `entries`: where the run's lineage entry is read and written. "sums" is lineage_sums itself. "pending"
- * is lineage_pending, for a batch with several ranked runs of the cell: pendingEntries filled it first
- * with those runs' lineages and the witness (a new lineage is absent from both), and mergePending folds it
+ * is lineage_pending, for a batch with several ranked runs of the cell: PENDING_ENTRIES filled it first
+ * with those runs' lineages and the witness (a new lineage is absent from both), and MERGE_PENDING folds it
  * into lineage_sums at the end, so each run reads and writes a small object instead of one entry per
  * submitter (45 KB at 1,000), whose reading and rewriting grew with them. The sums as they stand are
  * lineage_sums patched with the pending entries; only a cell without a witness, or a witness broken by
@@ -447,7 +447,8 @@ const CELL_COLUMNS =
 const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
   const x = "excluded.decode_sum";
   const store = entries === "sums" ? "cells.lineage_sums" : "cells.lineage_pending";
-  const merged = (pending: string) => (entries === "sums" ? pending : `json_patch(cells.lineage_sums, ${pending})`);
+  // The whole sums, given the object the entries are kept in.
+  const merged = (kept: string) => (entries === "sums" ? kept : `json_patch(cells.lineage_sums, ${kept})`);
   // The submitter as the devices table has it (the insert before this one adds a new key).
   const submitter = "(select lineage from devices where id = ?7)";
   const path = (lineage: string) => `('$."' || ${lineage} || '"')`;
@@ -464,7 +465,7 @@ const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
   const partner = `(case when ${first} = ${submitter} then ${second} else ${first} end)`;
   const meanIn = (object: string, lineage: string) =>
     `(json_extract(${object}, ${path(lineage)} || '[1]') / json_extract(${object}, ${path(lineage)} || '[0]'))`;
-  // The partner's entry where the run's is kept (pendingEntries put the witness there), else in the sums.
+  // The partner's entry where the run's is kept (PENDING_ENTRIES put the witness there), else in the sums.
   const meanOf = (lineage: string) =>
     entries === "sums"
       ? meanIn(store, lineage)
@@ -498,8 +499,8 @@ const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
 };
 
 /**
- * Before a batch's ranked runs of one cell (?1; their keys in `keys` placeholders): their lineages' entries
- * of the cell's sums, and the witness's, copied into lineage_pending (a new cell has none yet).
+ * Before a batch's ranked runs of one cell (bound: the runs' `keys` device ids, then the cell): their
+ * lineages' entries of the cell's sums, and the witness's, copied into lineage_pending (a new cell has none).
  */
 const PENDING_ENTRIES = (keys: number) =>
   `update cells set lineage_pending = (
