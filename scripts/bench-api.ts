@@ -480,12 +480,12 @@ ${i.failed ? `${i.failed} single requests did not answer 201.` : "Every single r
 ${batchRatio >= 0.5 ? `**The target is met by the batch route** (${fmt(batchRatio, 2)} of its floor at worst)` : `**The target is not met by the batch route** (${fmt(batchRatio, 2)} of its floor at worst)`}; one bundle a request
 ${singleRatio >= 0.5 ? "meets it too" : `reaches ${fmt(singleRatio, 2)} of its floor at best`}, and the reason is the local runtime's cost per call.
 Every call from the Worker to a binding costs CPU time in the one local workerd process: a round trip to the local D1
-(\`select 1\`) took ${fmt(r.roundTripMs, 2)} ms, a rate-limit call about as much (miniflare runs the limiter as a Durable
-Object), and the two share one core, so requests in flight do not overlap. A single submission makes three such calls
-(the address limit, the key limit, and one batch that checks what its decision assumed and writes everything it
-stores); the floor makes none, since node:sqlite runs in-process. A batch makes four (one batched read of everything
-the decisions need, one batched write) for up to ${r.batchSize} bundles, so its cost per bundle is the verification, the
-validation and the SQLite work, as the floor's is.
+(\`select 1\`) took ${fmt(r.roundTripMs, 2)} ms, and the two share one core, so requests in flight do not overlap. The
+rate limiters are not such calls here: the local Worker counts in its own isolate (\`scripts/local-rate-limit.ts\`). A
+single submission makes one (a batch that checks what its decision assumed and writes everything it stores); the floor
+makes none, since node:sqlite runs in-process. A batch makes two (one batched read of everything the decisions need,
+one batched write) for up to ${r.batchSize} bundles, so its cost per bundle is the verification, the validation and the
+SQLite work, as the floor's is.
 The decision reads D1 once and writes once whatever the batch size, each bundle decided as if it came alone and in order
 (\`test/worker/runs.batch.test.ts\` checks that a batch leaves the database exactly as the same bundles posted one by one).
 

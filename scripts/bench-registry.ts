@@ -52,7 +52,7 @@ const CELLS: ReadonlyArray<{ runs: number; submitters: number }> = [
 ];
 /** The submitters a cell was filled from where a measurement did not say (it was then always this). */
 const submittersOf = (c: { runs: number; submitters?: number }) => c.submitters ?? Math.min(c.runs, 1_000);
-/** Submissions (and batches) into the full cell at each size. */
+/** Submissions (and batches) into each full cell, a round. */
 const CELL_SUBMISSIONS = 70;
 const CELL_BATCHES = 12;
 const CELL_ROUNDS = 5;
@@ -483,9 +483,9 @@ interface FullCell {
 }
 
 /**
- * Submissions into cells already holding 10, 1,000 and 100,000 runs: CPU per bundle, single and in
- * batches. The three registries run side by side and the rounds go from one to the next, so a drift
- * of this VM's speed falls on every size alike; each figure is its size's best round.
+ * Submissions into each of CELLS: CPU per bundle, single and in batches. The registries run side by
+ * side and the rounds go from one to the next, so a drift of this VM's speed falls on every cell alike;
+ * each figure is its cell's best round.
  */
 async function cellsAtEverySize(dir: string): Promise<CellFigure[]> {
   const open = async (sizes: typeof CELLS, ready: FullCell[]): Promise<CellFigure[]> => {
@@ -648,8 +648,8 @@ export async function benchRegistry(dir: string): Promise<string> {
   });
   // The issue's three sizes, each filled from up to 1,000 submitters as the issue's measurement was.
   const issueCells = now.cells.filter((c) => submittersOf(c) === Math.min(c.runs, 1_000));
-  const spread = (pick: (c: CellFigure) => number, cells = issueCells) => {
-    const values = cells.map(pick);
+  const spread = (pick: (c: CellFigure) => number) => {
+    const values = issueCells.map(pick);
     return Math.max(...values) / Math.min(...values) - 1;
   };
   const cellAt = (runs: number, submitters: number) =>

@@ -335,17 +335,11 @@ export async function storeRuns(
     shaped(`models ${rows.shape}`, slots, () => [db.insert(models).values(rows.rows).onConflictDoNothing()]);
   }
   // Cells with several ranked runs in this batch keep those runs' lineage entries apart while they go in.
-  const rankedIn = new Map<string, { runs: number; keys: Set<string> }>();
-  for (const p of fresh) {
-    if (p.rankGroup !== 0 || p.summary.decodeTps === null) continue;
-    const cell = rankedIn.get(p.cell) ?? { runs: 0, keys: new Set<string>() };
-    cell.runs++;
-    cell.keys.add(p.deviceId);
-    rankedIn.set(p.cell, cell);
-  }
-  const pendingCells = new Set([...rankedIn].filter(([, r]) => r.runs >= 2).map(([cell]) => cell));
+  const rankedKeys = new Map<string, string[]>();
+  for (const p of fresh.filter(addsToFigures)) rankedKeys.set(p.cell, [...(rankedKeys.get(p.cell) ?? []), p.deviceId]);
+  const pendingCells = new Set([...rankedKeys].filter(([, keys]) => keys.length >= 2).map(([cell]) => cell));
   for (const cell of pendingCells) {
-    const keys = [...(rankedIn.get(cell)?.keys ?? [])];
+    const keys = [...new Set(rankedKeys.get(cell))];
     statements.push(d1.prepare(PENDING_ENTRIES(keys.length)).bind(...keys, cell));
   }
   const runInsertAt = new Map<string, number>();
@@ -353,13 +347,12 @@ export async function storeRuns(
     const nonce = p.bundle.provenance.nonce;
     const guard = nonce ? [p.id, p.deviceId, nonce] : [p.id];
     const guardSql = nonce ? GUARD_WITH_NONCE : GUARD;
-    const decode = p.summary.decodeTps;
     const { hardwareSlug, modelSlug } = cellParts(p.cell);
-    if (p.rankGroup === 0 && decode !== null) {
+    if (addsToFigures(p)) {
       statements.push(
         d1
-          .prepare(CELL_ADD_RANKED(guardSql, pendingCells.has(p.cell) ? "pending" : "sums"))
-          .bind(p.cell, hardwareSlug, modelSlug, decode, p.summary.quantization, at, p.deviceId, ...guard),
+          .prepare(CELL_ADD_RANKED(guardSql, pendingCells.has(p.cell) ? "lineage_pending" : "lineage_sums"))
+          .bind(p.cell, hardwareSlug, modelSlug, p.summary.decodeTps, p.summary.quantization, at, p.deviceId, ...guard),
       );
     } else {
       statements.push(
@@ -419,6 +412,9 @@ export async function storeRuns(
   };
 }
 
+/** A ranked run with a decode speed: it counts in its cell's figures, sums and level. */
+const addsToFigures = (p: Prepared) => p.rankGroup === 0 && p.summary.decodeTps !== null;
+
 // What a run's insert needs, checked again by the statements before it in the same transaction.
 const GUARD = "not exists (select 1 from runs where id = ?)";
 const GUARD_WITH_NONCE = `${GUARD} and not exists (select 1 from runs where device_id = ? and nonce = ?)`;
@@ -436,19 +432,20 @@ const CELL_COLUMNS =
  * agrees. Only a witness broken by its own lineage's move makes a full pass over the lineages.
  * SQLite evaluates every SET expression on the row as it was, so the new values are spelled where read.
  *
- * `entries`: where the run's lineage entry is read and written. "sums" is lineage_sums itself. "pending"
- * is lineage_pending, for a batch with several ranked runs of the cell: PENDING_ENTRIES filled it first
+ * `entries`: the column the run's lineage entry is read from and written to: lineage_sums itself, or
+ * lineage_pending for a batch with several ranked runs of the cell: PENDING_ENTRIES filled it first
  * with those runs' lineages and the witness (a new lineage is absent from both), and MERGE_PENDING folds it
  * into lineage_sums at the end, so each run reads and writes a small object instead of one entry per
  * submitter (45 KB at 1,000), whose reading and rewriting grew with them. The sums as they stand are
  * lineage_sums patched with the pending entries; only a cell without a witness, or a witness broken by
  * its own lineage, reads them whole, as it always did.
  */
-const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
+const CELL_ADD_RANKED = (guard: string, entries: "lineage_sums" | "lineage_pending") => {
   const x = "excluded.decode_sum";
-  const store = entries === "sums" ? "cells.lineage_sums" : "cells.lineage_pending";
+  const inSums = entries === "lineage_sums";
+  const store = `cells.${entries}`;
   // The whole sums, given the object the entries are kept in.
-  const merged = (kept: string) => (entries === "sums" ? kept : `json_patch(cells.lineage_sums, ${kept})`);
+  const merged = (kept: string) => (inSums ? kept : `json_patch(cells.lineage_sums, ${kept})`);
   // The submitter as the devices table has it (the insert before this one adds a new key).
   const submitter = "(select lineage from devices where id = ?7)";
   const path = (lineage: string) => `('$."' || ${lineage} || '"')`;
@@ -467,9 +464,7 @@ const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
     `(json_extract(${object}, ${path(lineage)} || '[1]') / json_extract(${object}, ${path(lineage)} || '[0]'))`;
   // The partner's entry where the run's is kept (PENDING_ENTRIES put the witness there), else in the sums.
   const meanOf = (lineage: string) =>
-    entries === "sums"
-      ? meanIn(store, lineage)
-      : `coalesce(${meanIn(store, lineage)}, ${meanIn("cells.lineage_sums", lineage)})`;
+    inSums ? meanIn(store, lineage) : `coalesce(${meanIn(store, lineage)}, ${meanIn("cells.lineage_sums", lineage)})`;
   const entryMean = "(json_extract(value, '$[1]') / json_extract(value, '$[0]'))";
   const pair = `(case
        when ${lineages} < 2 then null
@@ -478,8 +473,7 @@ const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
        when ${agreeSql(mean, meanOf(partner))} then ${witness}
        else ${agreeingPairSql(sums)} end)`;
   const firstEntry = `json_set('{}', ${path(submitter)}, json_array(1, ?4))`;
-  const column = entries === "sums" ? "lineage_sums" : "lineage_pending";
-  const [newSums, newPending] = entries === "sums" ? [firstEntry, "'{}'"] : ["'{}'", firstEntry];
+  const [newSums, newPending] = inSums ? [firstEntry, "'{}'"] : ["'{}'", firstEntry];
   return `insert into cells (${CELL_COLUMNS})
    select ?1, ?2, ?3, 1, ?4, ?5, 1, 1, ?4, null, ?4, 0, ${newSums}, ${newPending}, null, 'single', ?6 where ${guard}
    on conflict (cell) do update set
@@ -491,7 +485,7 @@ const CELL_ADD_RANKED = (guard: string, entries: "sums" | "pending") => {
      decode_mean = (cells.decode_sum + ${x}) / (cells.runs + 1),
      decode_m2 = ${m2},
      decode_stddev = case when cells.runs = 0 then null else sqrt(max(0, ${m2}) / cells.runs) end,
-     ${column} = ${stored},
+     ${entries} = ${stored},
      lineages = ${lineages},
      agreeing_pair = ${pair},
      level = case when ${lineages} < 2 then 'single' when ${pair} is null then 'disputed' else 'reproduced' end,
